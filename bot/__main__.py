@@ -1,0 +1,80 @@
+"""Command line: `python -m bot run | gateway | chat | crisis-check`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+
+from bot.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start action server, Rasa and gateway; stop all on Ctrl-C/SIGTERM")
+    commands.add_parser("gateway", help="start only the gateway (expects Rasa and the action server)")
+    chat = commands.add_parser("chat", help="talk to a running navigator in this terminal")
+    chat.add_argument("--url", default=None, help="gateway URL (default http://127.0.0.1:$PORT)")
+    commands.add_parser("crisis-check", help="one message per line on stdin → one JSON verdict per line")
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        return _run_stack()
+    if args.command == "gateway":
+        return _run_gateway()
+    if args.command == "chat":
+        from bot.terminal_chat import chat_loop
+
+        return chat_loop(args.url or f"http://127.0.0.1:{Settings.from_env().port}")
+    from bot.crisis.cli import main as crisis_check
+
+    return crisis_check([])
+
+
+def _run_gateway() -> int:
+    from aiohttp import web
+
+    from bot.gateway.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+def _run_stack() -> int:
+    from bot.launcher import Stack
+
+    settings = Settings.from_env()
+    stack = Stack(port=settings.port, rasa_port=settings.rasa_port, action_port=settings.action_port,
+                  data_dir=settings.data_dir, log_dir=settings.data_dir / "logs")
+    # A plain flag: a signal handler must not take locks (threading.Event would deadlock on a 2nd signal).
+    stop_requested: list[bool] = []
+
+    def request_stop(*_: object) -> None:
+        stop_requested.append(True)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    print("starting action server, Rasa engine and gateway (logs in var/logs/) …", flush=True)
+    stack.start()
+    print(f"\n  Navigator is ready: {stack.url}\n  Press Ctrl-C to stop.\n", flush=True)
+    try:
+        while not stop_requested:
+            time.sleep(0.5)
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    print(f"{name} exited with {process.returncode}; stopping.", file=sys.stderr)
+                    stop_requested.append(True)
+    finally:
+        stack.stop()
+        print("stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

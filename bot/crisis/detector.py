@@ -1,0 +1,835 @@
+"""Crisis-language detector: spaCy tokens and lemmas, token-pattern rules from a per-language lexicon,
+and our own scope logic on top (negation, past and resolved events, jokes, idioms, media and law
+questions, who the sentence is about).
+
+Rules live in `patterns/<language>.yml`; this module knows no English words of its own, so adding
+Spanish means writing `patterns/es.yml`. Nothing is downloaded: the pipeline is `spacy.blank(lang)`
+plus the lemma lookup table that spacy-lookups-data ships.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import math
+import re
+import threading
+import unicodedata
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import spacy
+import yaml
+from spacy.lookups import load_lookups
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from bot.crisis.verdict import CATEGORIES, CrisisVerdict, level_rank, max_level
+
+log = logging.getLogger(__name__)
+
+PATTERNS_DIR = Path(__file__).parent / "patterns"
+MODEL_DIR = Path(__file__).parent / "model"
+# The statistical model only lifts a message the rules left below urgent, and only when this sure.
+# Chosen before the final hold-out run, from a retrospective test on earlier hold-out sets.
+BOOST_THRESHOLD = 0.8
+HASH_BITS = 18
+MODEL_HEADS: tuple[str, ...] = ("crisis", *CATEGORIES)
+MAX_EVIDENCE_CHARS = 80
+# The tokenizer interns every new word it sees; rebuild the pipeline before that grows without bound.
+MAX_INTERNED_STRINGS = 2_000_000
+SUBJECT_WINDOW = 8
+NEGATION_WINDOW = 6
+INTENT_WINDOW = 5
+FAMILY_WINDOW = 16
+CONDITION_WINDOW = 12
+LINE_BREAK = "\n"
+SUFFERING_CATEGORIES = frozenset({"suicidal", "self_harm", "medical_emergency"})
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_ZERO_WIDTH_SPACE = re.compile(r"[\u200b\u200c\u2060\u3000]")
+_INVISIBLE = re.compile(r"[\u00ad\u200d-\u200f\u202a-\u202e\u2061-\u206f\ufe00-\ufe0f\ufeff]")
+MAX_EVIDENCE_ITEMS = 12
+_ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
+_GLUED_PUNCT = re.compile(r"([.!?,;:]+)(?=[^\W\d_])")
+_GLUED_NUMBER = re.compile(r"(\d)(?=[^\W\d_]{3,})")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+_NUMBER_WORDS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lexicon: the YAML file, parsed and compiled into spaCy Matcher patterns
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    kind: str  # "rule" (token patterns) or "cooccur" (enough different cues in one message)
+    categories: tuple[str, ...]
+    level: str
+    patterns: tuple[str, ...] = ()
+    cues: tuple[str, ...] = ()
+    min_cues: int = 2
+    escalate: frozenset[str] = frozenset()
+    subjects: frozenset[str] | None = None
+    not_followed_by: frozenset[str] = frozenset()
+    at_clause_end: bool = False
+    soft: bool = False
+    conditional: bool = False
+    hyperbole_subjects: frozenset[str] = frozenset()
+    when_parent: tuple[str, tuple[str, ...]] | None = None
+    family_adds: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    min_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    language: str
+    rewrite: Mapping[str, tuple[str, ...]]
+    keep_whole: frozenset[str]
+    emoji: Mapping[str, str]
+    lemmas: Mapping[str, str]
+    classes: Mapping[str, tuple[str, ...]]
+    subjects: Mapping[str, str]  # word -> subject class
+    parental_subjects: frozenset[str]
+    clause_breaks: frozenset[str]
+    sentence_breaks: frozenset[str]
+    negators: frozenset[str]
+    negation_fillers: frozenset[str]
+    past_verbs: frozenset[str]
+    frequent_words: frozenset[str]
+    conditionals: frozenset[str]
+    question_starts: frozenset[str]
+    boost_blockers: tuple[str, ...]
+    cues: Mapping[str, tuple[str, ...]]
+    idioms: tuple[str, ...]
+    rules: tuple[Rule, ...]
+
+
+class _WordLoader(yaml.SafeLoader):
+    """YAML without the 1.1 booleans: in a word list, `no`, `off` and `on` are words, not False/True."""
+
+
+_WordLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_WordLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
+
+
+def load_lexicon(language: str = "en", path: Path | None = None) -> Lexicon:
+    source = (path or PATTERNS_DIR / f"{language}.yml").read_text(encoding="utf-8")
+    raw = yaml.load(source, Loader=_WordLoader)  # a SafeLoader subclass: no arbitrary objects
+    rewrite = {str(k): tuple(str(v).split()) for k, v in (raw.get("rewrite") or {}).items()}
+    emoji = {str(k): str(v) for k, v in (raw.get("emoji") or {}).items()}
+    subjects = {str(word): cls for cls, words in raw["subjects"].items() for word in words}
+    rules = [_parse_rule(r, "rule") for r in raw.get("rules") or ()]
+    rules += [_parse_rule(r, "cooccur") for r in raw.get("cooccur") or ()]
+    return Lexicon(
+        language=str(raw.get("language", language)),
+        rewrite={**rewrite, **{k: (v,) for k, v in emoji.items()}},
+        keep_whole=frozenset(raw.get("tokenizer_keep_whole") or ()),
+        emoji=emoji,
+        lemmas={str(k): str(v) for k, v in (raw.get("lemmas") or {}).items()},
+        classes={name: tuple(str(w) for w in words) for name, words in raw["classes"].items()},
+        subjects=subjects,
+        parental_subjects=frozenset(raw.get("parental_subjects") or ()),
+        clause_breaks=frozenset(raw["clause_breaks"]) | {LINE_BREAK},
+        sentence_breaks=frozenset(raw["sentence_breaks"]) | {LINE_BREAK},
+        negators=frozenset(raw["negators"]),
+        negation_fillers=frozenset(raw["negation_fillers"]),
+        past_verbs=frozenset(raw["past_verbs"]),
+        frequent_words=frozenset(raw.get("frequent_words") or ()),
+        conditionals=frozenset(raw.get("conditionals") or ()),
+        question_starts=frozenset(raw.get("question_starts") or ()),
+        boost_blockers=tuple(raw.get("boost_blockers") or ()),
+        cues={name: tuple(p) for name, p in raw["cues"].items()},
+        idioms=tuple(raw.get("idioms") or ()),
+        rules=tuple(rules),
+    )
+
+
+def _parse_rule(raw: Mapping[str, Any], kind: str) -> Rule:
+    categories = tuple(raw.get("categories") or ())
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown:
+        raise ValueError(f"rule {raw['id']}: unknown categories {unknown}")
+    when_parent = raw.get("when_parent")
+    subjects = raw.get("subjects")
+    return Rule(
+        id=str(raw["id"]),
+        kind=kind,
+        categories=categories,
+        level=str(raw["level"]),
+        patterns=tuple(raw.get("patterns") or ()),
+        cues=tuple(raw.get("cues") or ()),
+        min_cues=int(raw.get("min", 2)),
+        escalate=frozenset(raw.get("escalate") or ()),
+        subjects=None if subjects is None else frozenset("none" if s is None else str(s) for s in subjects),
+        not_followed_by=frozenset(raw.get("not_followed_by") or ()),
+        at_clause_end=bool(raw.get("at_clause_end", False)),
+        soft=bool(raw.get("soft", False)),
+        conditional=bool(raw.get("conditional", False)),
+        hyperbole_subjects=frozenset(raw.get("hyperbole_subjects") or ()),
+        when_parent=None if when_parent is None else (
+            str(when_parent["level"]), tuple(when_parent.get("categories") or ())),
+        family_adds=tuple(raw.get("family_adds") or ()),
+        unless=tuple(raw.get("unless") or ()),
+        min_number=raw.get("min_number"),
+    )
+
+
+class PatternCompiler:
+    """Turns the lexicon's one-line patterns into spaCy Matcher token patterns (see en.yml's header)."""
+
+    def __init__(self, lexicon: Lexicon, lemma: Any) -> None:
+        self._lexicon = lexicon
+        self._lemma = lemma
+        self._gap_words = sorted(lexicon.clause_breaks)
+
+    def compile(self, pattern: str) -> list[dict[str, Any]]:
+        return [self._item(part) for part in pattern.split()]
+
+    def _item(self, part: str) -> dict[str, Any]:
+        if part.startswith("~"):
+            return {"LOWER": {"NOT_IN": self._gap_words}, "OP": f"{{0,{int(part[1:])}}}"}
+        optional = part.endswith("?") and len(part) > 1
+        part = part[:-1] if optional else part
+        if part == "#num":
+            spec: dict[str, Any] = {"LIKE_NUM": True}
+        elif "=" in part:  # "=dates|=tricks": exact spellings only
+            spec = {"LOWER": {"IN": sorted(self._alternatives(part.replace("=", "")))}}
+        else:
+            words = self._alternatives(part)
+            spec = {"LEMMA": {"IN": sorted(words | {self._lemma(w) for w in words})}}
+        if optional:
+            spec["OP"] = "?"
+        return spec
+
+    def _alternatives(self, part: str) -> set[str]:
+        words: set[str] = set()
+        for alt in part.split("|"):
+            if alt.startswith("@"):
+                words.update(self._lexicon.classes[alt[1:]])
+            elif alt:
+                words.add(alt)
+        return words
+
+
+# ---------------------------------------------------------------------------------------------------
+# One message, tokenized and matched
+# ---------------------------------------------------------------------------------------------------
+
+
+Span = tuple[int, int]
+
+
+@dataclass(slots=True)
+class Message:
+    text: str  # normalized text the spans point into
+    words: list[str]
+    lemmas: list[str]
+    offsets: list[Span]  # character span in `text` of the source token of each word
+    clause_of: list[int]
+    clause_spans: list[Span]
+    sentence_of: list[int]
+    cues: dict[str, list[Span]] = field(default_factory=dict)
+    hits: list[tuple[Rule, int, int]] = field(default_factory=list)
+    idioms: list[Span] = field(default_factory=list)
+    # Lookups by clause and sentence, so long messages with many matches stay linear.
+    _clause_cues: dict[tuple[str, int], list[Span]] = field(default_factory=dict)
+    _sentence_cues: set[tuple[str, int]] = field(default_factory=set)
+    _cue_ends: dict[str, dict[int, int]] = field(default_factory=dict)  # name -> end -> start
+
+    def index_cues(self) -> None:
+        self._clause_cues.clear()
+        self._sentence_cues.clear()
+        self._cue_ends.clear()
+        for name, spans in self.cues.items():
+            ends = self._cue_ends.setdefault(name, {})
+            for span in spans:
+                ends.setdefault(span[1], span[0])
+                self._clause_cues.setdefault((name, self.clause_of[span[0]]), []).append(span)
+                self._sentence_cues.add((name, self.sentence_of[span[0]]))
+
+    def evidence(self, start: int, end: int) -> str:
+        begin, finish = self.offsets[start][0], self.offsets[end - 1][1]
+        return self.text[begin:finish][:MAX_EVIDENCE_CHARS].strip()
+
+    def clause(self, index: int) -> Span:
+        return self.clause_spans[self.clause_of[index]]
+
+    def has_cue(self, name: str) -> bool:
+        return bool(self.cues.get(name))
+
+    def cue_in_clause(self, name: str, index: int) -> bool:
+        return (name, self.clause_of[index]) in self._clause_cues
+
+    def cue_in_sentence(self, name: str, index: int) -> bool:
+        return (name, self.sentence_of[index]) in self._sentence_cues
+
+    def cue_before(self, name: str, start: int, window: int) -> bool:
+        ends = self._cue_ends.get(name, {})
+        clause = self.clause_of[start]
+        return any(
+            e in ends and self.clause_of[ends[e]] == clause for e in range(max(0, start - window), start + 1)
+        )
+
+    def cue_outside(self, name: str, start: int, end: int) -> bool:
+        return any(e <= start or s >= end for s, e in self.cues.get(name, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    level: str
+    categories: tuple[str, ...]
+    start: int
+    evidence: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------------------
+# A small linear model over hashed word and character n-grams (trained by bot.crisis.evaluate --train)
+# ---------------------------------------------------------------------------------------------------
+
+_MODEL_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?|[^\w\s]")
+
+
+def model_features(normalized: str) -> np.ndarray:
+    """Sorted unique hashed feature ids: words, word pairs, and 3-5 character grams of the words."""
+    words = _MODEL_WORD.findall(normalized)
+    grams = [f"w:{w}" for w in words] + [f"b:{a} {b}" for a, b in itertools.pairwise(words)]
+    padded = f" {' '.join(words)} "
+    grams += [f"c:{padded[i:i + n]}" for n in (3, 4, 5) for i in range(len(padded) - n + 1)]
+    mask = (1 << HASH_BITS) - 1
+    return np.array(sorted({zlib.crc32(g.encode("utf-8")) & mask for g in grams}), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """Logistic regression heads: "crisis" over all rows, one per category over crisis rows."""
+
+    weights: np.ndarray  # (2**HASH_BITS, heads) float32
+    bias: np.ndarray  # (heads,)
+    heads: tuple[str, ...]
+    fingerprint: str  # of the training rows, so a stale model is noticed
+
+    def probabilities(self, features: np.ndarray) -> dict[str, float]:
+        if features.size == 0:
+            return dict.fromkeys(self.heads, 0.0)
+        z = self.weights[features].sum(axis=0) / math.sqrt(features.size) + self.bias
+        return {head: 1.0 / (1.0 + math.exp(-float(v))) for head, v in zip(self.heads, z, strict=True)}
+
+    def save(self, path: Path) -> None:
+        used = np.flatnonzero(np.any(self.weights != 0, axis=1))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            np.savez_compressed(handle, index=used.astype(np.int32), values=self.weights[used].astype(np.float16),
+                                bias=self.bias.astype(np.float32), heads=np.array(self.heads),
+                                fingerprint=np.array(self.fingerprint))
+
+    @classmethod
+    def load(cls, path: Path) -> LinearModel:
+        with np.load(path, allow_pickle=False) as data:
+            heads = tuple(str(h) for h in data["heads"])
+            weights = np.zeros((1 << HASH_BITS, len(heads)), dtype=np.float32)
+            weights[data["index"]] = data["values"].astype(np.float32)
+            return cls(weights, data["bias"].astype(np.float32), heads, str(data["fingerprint"]))
+
+
+def training_fingerprint(texts: Sequence[str], labels: Sequence[Iterable[str]]) -> str:
+    digest = hashlib.sha256()
+    for text, label in zip(texts, labels, strict=True):
+        digest.update(f"{text}\t{','.join(sorted(label))}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def train_model(
+    normalized_texts: Sequence[str], labels: Sequence[Iterable[str]], epochs: int = 200, rate: float = 20.0,
+    l2: float = 1e-5,
+) -> LinearModel:
+    """Full-batch gradient descent from zeros: no randomness, so the same rows give the same model.
+
+    `labels` holds, per text, "crisis" for urgent/imminent rows plus that row's categories."""
+    rows = [model_features(t) for t in normalized_texts]
+    targets = np.array([[head in set(label) for head in MODEL_HEADS] for label in labels], dtype=np.float64)
+    # The crisis head learns from every row; category heads only from crisis rows.
+    mask = np.ones_like(targets)
+    mask[:, 1:] = targets[:, :1]
+    counts = np.maximum(mask.sum(axis=0), 1.0)
+    lengths = np.array([max(r.size, 1) for r in rows], dtype=np.float64)
+    scale = 1.0 / np.sqrt(lengths)
+    flat = np.concatenate([r for r in rows if r.size]) if any(r.size for r in rows) else np.zeros(0, np.int64)
+    owner = np.repeat(np.arange(len(rows)), [r.size for r in rows])
+    starts = np.concatenate([[0], np.cumsum([r.size for r in rows])[:-1]]).astype(np.int64)
+    used = np.unique(flat)
+    local = np.searchsorted(used, flat)  # train on the used columns only: small and fast
+    weights = np.zeros((used.size, len(MODEL_HEADS)))
+    bias = np.zeros(len(MODEL_HEADS))
+    for _ in range(epochs):
+        summed = np.add.reduceat(weights[local], starts, axis=0) if flat.size else np.zeros_like(targets)
+        summed[lengths == 0] = 0.0
+        z = summed * scale[:, None] + bias
+        error = (1.0 / (1.0 + np.exp(-z)) - targets) * mask / counts
+        gradient = np.zeros_like(weights)
+        np.add.at(gradient, local, error[owner] * scale[owner, None])
+        weights -= rate * (gradient + l2 * weights)
+        bias -= rate * error.sum(axis=0)
+    full = np.zeros((1 << HASH_BITS, len(MODEL_HEADS)), dtype=np.float32)
+    full[used] = weights.astype(np.float32)
+    return LinearModel(full, bias.astype(np.float32), MODEL_HEADS, training_fingerprint(normalized_texts, labels))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The detector
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One pattern and what a match of it means. Each has its own Matcher so that a message only pays
+    for the patterns whose anchor word it contains: matching cost grows with patterns x tokens."""
+
+    kind: str  # "cue", "idiom" or "rule"
+    payload: Any  # cue name, None, or the Rule
+    matcher: Matcher
+
+
+@dataclass(slots=True)
+class _Pipeline:
+    nlp: Any
+    entries: list[_Entry]
+    by_anchor: dict[str, list[int]]  # word or lemma -> entries that cannot match without it
+    unanchored: list[int]
+
+
+class CrisisDetector:
+    """Build once, share freely: `detect` may be called from many threads at once."""
+
+    def __init__(
+        self, language: str = "en", lexicon_path: Path | None = None, model_path: Path | None = None,
+        use_model: bool = True,
+    ) -> None:
+        self.lexicon = load_lexicon(language, lexicon_path)
+        model_file = model_path or MODEL_DIR / f"{language}.npz"
+        self.model = LinearModel.load(model_file) if use_model and model_file.exists() else None
+        self._lemma_table = load_lookups("en" if language == "en" else language, ["lemma_lookup"]).get_table(
+            "lemma_lookup"
+        )
+        self._emoji = re.compile("|".join(re.escape(e) for e in sorted(self.lexicon.emoji, key=len, reverse=True)))
+        self._lock = threading.Lock()
+        self._pipeline = self._build_pipeline()
+
+    # -- public -------------------------------------------------------------------------------------
+
+    def detect(self, text: str) -> CrisisVerdict:
+        try:
+            return self.analyse(text)
+        except Exception:  # a broken message must never break the conversation
+            log.exception("crisis detector failed; answering with a gentle check-in")
+            return CrisisVerdict(level="concern")
+
+    def analyse(self, text: str) -> CrisisVerdict:
+        """`detect` without the safety net, for tests that must see real failures."""
+        message = self._read(_as_text(text))
+        findings = self._judge_all(message)
+        verdict = _verdict(findings)
+        if not verdict.is_crisis and self.model is not None and self._may_boost(message):
+            boosted = self._model_finding(message)
+            if boosted is not None:
+                verdict = _verdict([*findings, boosted])
+        return verdict
+
+    def normalize(self, text: str) -> str:
+        """The text as the rules and the model read it (also used to train the model)."""
+        return self._normalize(_as_text(text))
+
+    # -- pipeline ---------------------------------------------------------------------------------
+
+    def _build_pipeline(self) -> _Pipeline:
+        nlp = spacy.blank(self.lexicon.language)
+        nlp.tokenizer.rules = {k: v for k, v in nlp.tokenizer.rules.items() if k not in self.lexicon.keep_whole}
+        compiler = PatternCompiler(self.lexicon, self._lemma)
+        pipeline = _Pipeline(nlp=nlp, entries=[], by_anchor={}, unanchored=[])
+        sources: list[tuple[str, Any, Sequence[str]]] = [
+            *(("cue", name, patterns) for name, patterns in self.lexicon.cues.items()),
+            ("idiom", None, self.lexicon.idioms),
+            *(("rule", rule, rule.patterns) for rule in self.lexicon.rules if rule.kind == "rule"),
+        ]
+        for kind, payload, patterns in sources:
+            for pattern in patterns:
+                tokens = compiler.compile(pattern)
+                matcher = Matcher(nlp.vocab)
+                matcher.add("m", [tokens])
+                index = len(pipeline.entries)
+                pipeline.entries.append(_Entry(kind, payload, matcher))
+                anchor = self._anchor(tokens)
+                if anchor:
+                    for word in anchor:
+                        pipeline.by_anchor.setdefault(word, []).append(index)
+                else:
+                    pipeline.unanchored.append(index)
+        return pipeline
+
+    def _anchor(self, tokens: list[dict[str, Any]]) -> frozenset[str]:
+        """The most selective required token's words: a message without one of them cannot match."""
+        best: frozenset[str] = frozenset()
+        best_score = float("inf")
+        for spec in tokens:
+            if "OP" in spec:
+                continue
+            words = frozenset(next(iter(spec.get("LEMMA", spec.get("LOWER", {"IN": ()})).values()), ()))
+            if not words or "NOT_IN" in spec.get("LOWER", {}):
+                continue
+            score = len(words) + (1000 if words & self.lexicon.frequent_words else 0)
+            if score < best_score:
+                best, best_score = words, score
+        return best
+
+    def _lemma(self, word: str) -> str:
+        override = self.lexicon.lemmas.get(word)
+        return override if override is not None else str(self._lemma_table.get(word, word))
+
+    def _normalize(self, text: str) -> str:
+        text = unicodedata.normalize("NFKC", text)
+        text = _INVISIBLE.sub("", _ZERO_WIDTH_SPACE.sub(" ", _CONTROL.sub(" ", text)))
+        text = text.translate(_APOSTROPHES).lower()
+        text = self._emoji.sub(lambda m: f" {m.group(0)} ", text)
+        text = _ELONGATED.sub(r"\1", text)  # "diiiie", "pleaseeee", "lmaooo"
+        text = _GLUED_PUNCT.sub(r"\1 ", text)  # "outside!!he", "no.but"
+        return _GLUED_NUMBER.sub(r"\1 ", text)  # "500tonight"
+
+    def _read(self, raw: str) -> Message:
+        text = self._normalize(raw)
+        with self._lock:  # spaCy's tokenizer cache and vocab are not meant for concurrent writers
+            pipeline = self._pipeline
+            if len(pipeline.nlp.vocab.strings) > MAX_INTERNED_STRINGS:
+                pipeline = self._pipeline = self._build_pipeline()
+            words, offsets = self._words(pipeline.nlp.tokenizer(text))
+            lemmas = [self._lemma(w) for w in words]
+            doc = Doc(pipeline.nlp.vocab, words=words, spaces=[True] * len(words), lemmas=lemmas)
+            matches = self._match(pipeline, doc, {*words, *lemmas})
+        message = self._segment(text, words, lemmas, offsets)
+        for entry, start, end in sorted(matches, key=lambda m: (m[1], -m[2])):
+            if entry.kind == "cue":
+                message.cues.setdefault(entry.payload, []).append((start, end))
+            elif entry.kind == "idiom":
+                message.idioms.append((start, end))
+            else:
+                message.hits.append((entry.payload, start, end))
+        message.hits = _longest_per_rule(message.hits)
+        self._drop_idiom_cues(message)
+        message.index_cues()
+        return message
+
+    @staticmethod
+    def _match(pipeline: _Pipeline, doc: Doc, present: set[str]) -> list[tuple[_Entry, int, int]]:
+        candidates = set(pipeline.unanchored)
+        for word in present:
+            candidates.update(pipeline.by_anchor.get(word, ()))
+        found: list[tuple[_Entry, int, int]] = []
+        for index in sorted(candidates):
+            entry = pipeline.entries[index]
+            found.extend((entry, start, end) for _, start, end in entry.matcher(doc))
+        return found
+
+    def _words(self, tokens: Iterable[Any]) -> tuple[list[str], list[Span]]:
+        """Source tokens -> the plain words rules are written in, each remembering where it came from."""
+        words: list[str] = []
+        offsets: list[Span] = []
+        for token in tokens:
+            span = (token.idx, token.idx + len(token.text))
+            if token.is_space:
+                if LINE_BREAK in token.text:
+                    words.append(LINE_BREAK)
+                    offsets.append(span)
+                continue
+            mapped = self.lexicon.rewrite.get(token.text) or self.lexicon.rewrite.get(token.norm_)
+            for word in mapped or (token.norm_ or token.text,):
+                words.append(word)
+                offsets.append(span)
+        return words, offsets
+
+    def _segment(self, text: str, words: list[str], lemmas: list[str], offsets: list[Span]) -> Message:
+        clause_of: list[int] = []
+        sentence_of: list[int] = []
+        clause_spans: list[Span] = []
+        clause = sentence = 0
+        start = 0
+        for i, word in enumerate(words):
+            clause_of.append(clause)
+            sentence_of.append(sentence)
+            if word in self.lexicon.clause_breaks:
+                clause_spans.append((start, i + 1))
+                clause, start = clause + 1, i + 1
+            if word in self.lexicon.sentence_breaks:
+                sentence += 1
+        clause_spans.append((start, len(words)))
+        return Message(text, words, lemmas, offsets, clause_of, clause_spans, sentence_of)
+
+    @staticmethod
+    def _drop_idiom_cues(message: Message) -> None:
+        if message.idioms:
+            for name, spans in message.cues.items():
+                message.cues[name] = [s for s in spans if not _overlaps_any(s, message.idioms)]
+        # "and now i'm in college" resolves the past; its "now" does not make anything current
+        resolved = message.cues.get("resolved", ())
+        for name in ("ongoing", "recent_time"):
+            if name in message.cues:
+                message.cues[name] = [s for s in message.cues[name] if not _overlaps_any(s, resolved)]
+
+    # -- the statistical second opinion ----------------------------------------------------------
+
+    def _may_boost(self, message: Message) -> bool:
+        """Only for messages the rules did not understand: no idiom, no urgent rule they scoped down,
+        and nothing that marks a joke, a story, a question about the law or a past event."""
+        if message.idioms or any(level_rank(rule.level) >= level_rank("urgent") for rule, _, _ in message.hits):
+            return False
+        return not any(message.has_cue(cue) for cue in self.lexicon.boost_blockers)
+
+    def _model_finding(self, message: Message) -> Finding | None:
+        assert self.model is not None
+        features = model_features(message.text)
+        probabilities = self.model.probabilities(features)
+        if probabilities["crisis"] < BOOST_THRESHOLD:
+            return None
+        ranked = sorted(CATEGORIES, key=lambda c: -probabilities.get(c, 0.0))
+        categories = tuple(c for c in ranked if probabilities.get(c, 0.0) >= 0.5) or (ranked[0],)
+        return Finding("urgent", categories, 0, (f"model {probabilities['crisis']:.2f}: {message.text.strip()[:60]}",))
+
+    # -- judging ----------------------------------------------------------------------------------
+
+    def _judge_all(self, message: Message) -> list[Finding]:
+        findings: list[Finding] = []
+        for rule, start, end in message.hits:
+            if _overlaps_any((start, end), message.idioms):
+                continue
+            finding = self._judge_hit(message, rule, start, end)
+            if finding is not None:
+                findings.append(finding)
+        for rule in self.lexicon.rules:
+            if rule.kind == "cooccur":
+                finding = self._judge_cooccur(message, rule)
+                if finding is not None:
+                    findings.append(finding)
+        return findings
+
+    def _judge_hit(self, message: Message, rule: Rule, start: int, end: int) -> Finding | None:
+        if not self._surface_ok(message, rule, start, end):
+            return None
+        subject = self._subject(message, start, include_object=False)
+        if rule.subjects is not None and subject not in rule.subjects:
+            return None
+        level, categories = self._scoped_level(message, rule, start, end, subject)
+        if level == "none":
+            return None
+        if rule.family_adds and self._family_before(message, start):
+            categories = (*categories, *rule.family_adds)
+        return Finding(level, categories, start, (message.evidence(start, end),))
+
+    def _scoped_level(
+        self, message: Message, rule: Rule, start: int, end: int, subject: str
+    ) -> tuple[str, tuple[str, ...]]:
+        categories = rule.categories
+        speaker = self._subject(message, start, include_object=True)
+        frame = self._frame(message, start, speaker)
+        if frame == "media":
+            return "none", categories
+        if frame == "info":
+            return ("concern" if SUFFERING_CATEGORIES & set(categories) else "none"), categories
+        if self._negated(message, start):
+            # Bringing up suicide or self-harm only to deny it still merits a gentle check-in.
+            return ("concern" if {"suicidal", "self_harm"} & set(categories) else "none"), categories
+        if self._is_past(message, start, end) or self._reported_command(message, start):
+            return "concern", categories
+        if message.cue_in_sentence("creative", start) or self._legal_question(message, start):
+            # "a poem about wanting to die", "is it legal for my parents to hit me": check in gently
+            return "concern", categories
+        level = rule.level
+        if rule.when_parent is not None and subject in self.lexicon.parental_subjects:
+            level, categories = rule.when_parent
+        if level in ("none", "concern"):
+            return level, categories
+        return self._adjust(message, rule, start, end, subject, level), categories
+
+    def _adjust(self, message: Message, rule: Rule, start: int, end: int, subject: str, level: str) -> str:
+        """Escalate on intent or timing; soften for jokes, hyperbole and conditions."""
+        humor = message.has_cue("humor") and not message.has_cue("serious")
+        condition = self._condition_after(message, end)
+        if self._escalates(message, rule, start) and not condition:
+            level = "imminent"
+        if rule.conditional and condition and humor:
+            return "concern"
+        if rule.soft and humor:
+            return "concern"
+        if message.has_cue("joke") and not message.has_cue("serious") and level != "imminent":
+            return "concern"
+        if subject in rule.hyperbole_subjects and not message.cue_outside("threat_context", start, end):
+            return "none" if (condition or humor) else "concern"
+        if any(message.has_cue(cue) for cue in rule.unless):
+            return "concern"
+        return level
+
+    def _judge_cooccur(self, message: Message, rule: Rule) -> Finding | None:
+        present = [
+            (name, span)
+            for name in rule.cues
+            for span in message.cues.get(name, ())
+            if not self._negated(message, span[0])
+        ]
+        if len({name for name, _ in present}) < rule.min_cues:
+            return None
+        if any(message.has_cue(f) for f in ("media", "info")):
+            return None
+        first = min(span[0] for _, span in present)
+        past = message.has_cue("past_time") and not (message.has_cue("ongoing") or message.has_cue("recent_time"))
+        humor = message.has_cue("humor") and not message.has_cue("serious")
+        level = "concern" if past or (rule.soft and humor) else rule.level
+        categories = rule.categories
+        if rule.family_adds and any(self._subject_class(w) in self.lexicon.parental_subjects for w in message.words):
+            categories = (*categories, *rule.family_adds)
+        evidence = tuple(message.evidence(s, e) for _, (s, e) in sorted(present, key=lambda p: p[1]))
+        return Finding(level, categories, first, evidence)
+
+    # -- scope features ---------------------------------------------------------------------------
+
+    def _surface_ok(self, message: Message, rule: Rule, start: int, end: int) -> bool:
+        following = message.words[end] if end < len(message.words) else None
+        if following is not None and following in rule.not_followed_by:
+            return False
+        if rule.at_clause_end and following is not None and following not in self.lexicon.clause_breaks:
+            return False
+        if rule.min_number is not None:
+            return any(_number(w) >= rule.min_number for w in message.words[start:end])
+        return True
+
+    def _subject_class(self, word: str) -> str | None:
+        return self.lexicon.subjects.get(word)
+
+    def _subject(self, message: Message, start: int, include_object: bool) -> str:
+        """Class of the nearest person word before `start` in its clause ("none" when there is none).
+
+        With include_object, "me" counts as the speaker ("this show makes me want to die")."""
+        clause_start = message.clause(start)[0]
+        for i in range(start - 1, max(clause_start, start - SUBJECT_WINDOW) - 1, -1):
+            word = message.words[i]
+            if include_object and word == "me":
+                return "self"
+            found = self._subject_class(word) or self._subject_class(message.lemmas[i])
+            if found is not None:
+                return found
+        return "none"
+
+    def _frame(self, message: Message, start: int, speaker: str) -> str | None:
+        """A film, song, class or news item about someone else; or a general question about the law."""
+        if speaker == "self":
+            return None
+        if message.cue_in_sentence("media", start):
+            return "media"
+        if speaker in ("generic", "you", "none") and message.cue_in_sentence("info", start):
+            return "info"
+        return None
+
+    def _negated(self, message: Message, start: int) -> bool:
+        clause_start = message.clause(start)[0]
+        i = start - 1
+        while i >= max(clause_start, start - NEGATION_WINDOW) and message.words[i] in self.lexicon.negation_fillers:
+            i -= 1
+        if i < clause_start:
+            return False
+        word = message.words[i]
+        if word == "one" and i > clause_start and message.words[i - 1] == "no":  # "no one is hurting me"
+            return True
+        if word == "no" and i + 1 < len(message.words) and message.words[i + 1] in ("one", "more"):
+            return False
+        return word in self.lexicon.negators or self._subject_class(word) == "nobody"
+
+    def _is_past(self, message: Message, start: int, end: int) -> bool:
+        if message.cue_in_clause("recent_time", start) or message.cue_in_clause("ongoing", start):
+            return False
+        if message.cue_in_clause("past_time", start):
+            return True
+        if not message.has_cue("resolved"):
+            return False
+        clause_start, _ = message.clause(start)
+        return any(w in self.lexicon.past_verbs for w in message.words[clause_start:end])
+
+    def _legal_question(self, message: Message, start: int) -> bool:
+        sentence = message.sentence_of[start]
+        first = next((i for i, s in enumerate(message.sentence_of) if s == sentence), start)
+        return message.words[first] in self.lexicon.question_starts and message.cue_in_sentence("legal_question", start)
+
+    def _reported_command(self, message: Message, start: int) -> bool:
+        """"he told me to kill myself" is bullying to take seriously; voices saying it are a crisis."""
+        return message.cue_before("instructed", start, 0) and not message.cue_in_clause("inner_voice", start)
+
+    def _escalates(self, message: Message, rule: Rule, start: int) -> bool:
+        if "intent" in rule.escalate and message.cue_before("intent", start, INTENT_WINDOW):
+            return True
+        return "now" in rule.escalate and message.cue_in_clause("now", start)
+
+    def _condition_after(self, message: Message, end: int) -> bool:
+        clause_end = min(message.clause(end - 1)[1], end + CONDITION_WINDOW)
+        return any(w in self.lexicon.conditionals for w in message.words[end:clause_end])
+
+    def _family_before(self, message: Message, start: int) -> bool:
+        clause_start = message.clause(start)[0]
+        window = range(max(clause_start, start - FAMILY_WINDOW), start)
+        return any(self._subject_class(message.lemmas[i]) in self.lexicon.parental_subjects
+                   or self._subject_class(message.words[i]) in self.lexicon.parental_subjects for i in window)
+
+
+# ---------------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------------
+
+
+def _as_text(text: object) -> str:
+    if isinstance(text, str):
+        return text
+    if isinstance(text, bytes):
+        return text.decode("utf-8", errors="replace")
+    return "" if text is None else str(text)
+
+
+def _overlaps_any(span: Span, others: Iterable[Span]) -> bool:
+    return any(span[0] < e and s < span[1] for s, e in others)
+
+
+def _longest_per_rule(hits: list[tuple[Rule, int, int]]) -> list[tuple[Rule, int, int]]:
+    """Patterns of one rule often match nested spans ("want to die", "i want to die"): keep the outer."""
+    kept: list[tuple[Rule, int, int]] = []
+    for rule, start, end in sorted(hits, key=lambda h: (h[1], -h[2])):
+        if any(r is rule and s <= start and end <= e for r, s, e in kept[-8:]):
+            continue
+        kept.append((rule, start, end))
+    return kept
+
+
+def _number(word: str) -> int:
+    digits = word.replace(",", "")
+    if digits.isdigit() and len(digits) < 10:
+        return int(digits)
+    return _NUMBER_WORDS.get(word, 0)
+
+
+def _verdict(findings: list[Finding]) -> CrisisVerdict:
+    level = max_level(f.level for f in findings)
+    if level == "none":
+        return CrisisVerdict()
+    ranked = sorted(findings, key=lambda f: (-level_rank(f.level), f.start))
+    categories: list[str] = []
+    for finding in ranked:
+        for category in sorted(finding.categories, key=CATEGORIES.index):
+            if category not in categories:
+                categories.append(category)
+    evidence: dict[str, None] = {}  # ordered and unique
+    for finding in sorted(findings, key=lambda f: f.start):
+        evidence.update((e, None) for e in finding.evidence if e)
+    return CrisisVerdict(level=level, categories=tuple(categories), evidence=tuple(evidence)[:MAX_EVIDENCE_ITEMS])

@@ -1,0 +1,1 @@
+"""The gateway process (aiohttp): the only front door to the navigator."""

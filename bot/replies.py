@@ -1,0 +1,30 @@
+"""Replies the gateway composes itself, when the engine cannot answer (texts in bot/content/)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from resources.hotlines import fill_lines
+
+CONTENT_DIR = Path(__file__).parent / "content"
+
+PERSON_BUTTON = {"title": "Talk to a person", "payload": "/talk_to_person"}
+
+
+@cache
+def _texts(language: str) -> dict[str, str]:
+    path = CONTENT_DIR / f"{language}.yml"
+    if not path.exists():
+        path = CONTENT_DIR / "en.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def gateway_text(key: str, language: str = "en") -> str:
+    return fill_lines(_texts(language)[key])
+
+
+def engine_unavailable_messages(language: str = "en") -> list[dict[str, object]]:
+    return [{"text": gateway_text("engine_unavailable", language)}]

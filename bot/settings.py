@@ -1,0 +1,60 @@
+"""Settings from environment variables, with safe defaults for a laptop (loopback only, SQLite)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value and value.strip().isdigit() else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    rasa_port: int = 5005
+    action_port: int = 5055
+    data_dir: Path = REPO_ROOT / "var"
+    database_url: str = ""
+    # Shared with the Rasa bridge channel; generated per run by the launcher when not set.
+    bridge_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    engine_timeout_s: float = 3.0
+    max_message_chars: int = 2000
+    max_body_bytes: int = 64 * 1024
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def gateway_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                return "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+            if url.startswith("sqlite:///"):
+                return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+            return url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'navigator.db'}"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(os.environ.get("NAVIGATOR_DATA_DIR", REPO_ROOT / "var"))
+        secret = os.environ.get("BRIDGE_SECRET") or secrets.token_urlsafe(32)
+        return cls(
+            host=os.environ.get("HOST", "127.0.0.1"),
+            port=_int("PORT", 8080),
+            rasa_port=_int("RASA_PORT", 5005),
+            action_port=_int("ACTION_PORT", 5055),
+            data_dir=data_dir,
+            database_url=os.environ.get("DATABASE_URL", ""),
+            bridge_secret=secret,
+            engine_timeout_s=float(os.environ.get("ENGINE_TIMEOUT_S", "3")),
+        )

@@ -1,0 +1,115 @@
+"""The gateway's own records: conversations (with a hashed bearer token) and their messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class GatewayBase(DeclarativeBase):
+    pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Conversation(GatewayBase):
+    __tablename__ = "conversation"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(20), default="web")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    last_activity_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    handoff_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Message(GatewayBase):
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
+    # "user" (the youth or caregiver), "bot", "system" (gateway's own replies), later "advocate"
+    sender: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    id: str
+    token: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ConversationStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> ConversationStore:
+        connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
+        return cls(create_async_engine(url, connect_args=connect_args, pool_pre_ping=not url.startswith("sqlite")))
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as connection:
+            if self.engine.dialect.name == "sqlite":
+                await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            await connection.run_sync(GatewayBase.metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def create(self, channel: str = "web") -> NewConversation:
+        conversation_id = secrets.token_urlsafe(18)
+        token = secrets.token_urlsafe(32)
+        async with self.sessions.begin() as session:
+            session.add(Conversation(id=conversation_id, token_hash=hash_token(token), channel=channel))
+        return NewConversation(conversation_id, token)
+
+    async def authorize(self, conversation_id: str, token: str) -> Conversation | None:
+        """The conversation if the token is its own; None for unknown ids and wrong tokens alike."""
+        async with self.sessions() as session:
+            conversation = await session.get(Conversation, conversation_id)
+        if conversation is None or not hmac.compare_digest(conversation.token_hash, hash_token(token)):
+            return None
+        return conversation
+
+    async def record_exchange(
+        self, conversation_id: str, user_text: str, replies: list[tuple[str, dict[str, Any]]],
+        handoff_requested: bool = False,
+    ) -> None:
+        """The user's message and the replies it got, in one transaction."""
+        async with self.sessions.begin() as session:
+            session.add(Message(conversation_id=conversation_id, sender="user", text=user_text))
+            for sender, payload in replies:
+                session.add(Message(conversation_id=conversation_id, sender=sender,
+                                    text=str(payload.get("text", "")), payload=payload))
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is not None:
+                conversation.last_activity_at = _now()
+                if handoff_requested and conversation.handoff_requested_at is None:
+                    conversation.handoff_requested_at = _now()
+
+    async def messages(self, conversation_id: str) -> list[Message]:
+        async with self.sessions() as session:
+            result = await session.scalars(
+                select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+            )
+            return list(result)

@@ -1,0 +1,1 @@
+"""The youth-facing web chat page served by the gateway at `/`."""

@@ -1,0 +1,1 @@
+"""The curated directory: HSDS-shaped models, seed data, import/export and search."""

@@ -1,0 +1,88 @@
+"""National and California 24/7 lines, loaded from the curated `data/hotlines.yaml`.
+
+These are the only numbers the assistant may quote from memory-free code paths such as the crisis
+protocol and the fallback; a test compares every one with the shared reference file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+HOTLINES_FILE = Path(__file__).parent / "data" / "hotlines.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Hotline:
+    id: str
+    name: str
+    call: str | None
+    text: str | None
+    url: str | None
+    hours: str
+    serves: str
+    source_url: str | None
+    verified_on: str
+    categories: tuple[str, ...]
+    county: str | None = None
+
+    def contact_line(self) -> str:
+        """One short line: name, then how to reach them ("call X · text Y")."""
+        ways = []
+        if self.call:
+            ways.append(f"call {self.call}")
+        if self.text:
+            ways.append(f"text {self.text}")
+        return f"{self.name}: {' · '.join(ways)} ({self.hours})"
+
+
+def load_hotlines(path: Path = HOTLINES_FILE) -> dict[str, Hotline]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    verified_on = str(raw["verified_on"])
+    lines: dict[str, Hotline] = {}
+    for row in raw["hotlines"]:
+        lines[row["id"]] = Hotline(
+            id=row["id"],
+            name=row["name"],
+            call=_opt_str(row.get("call")),
+            text=_opt_str(row.get("text")),
+            url=row.get("url"),
+            hours=str(row.get("hours", "24/7")),
+            serves=row["serves"],
+            source_url=row.get("source_url"),
+            verified_on=str(row.get("verified_on", verified_on)),
+            categories=tuple(row.get("categories", ["hotline"])),
+            county=row.get("county"),
+        )
+    return lines
+
+
+@cache
+def hotlines() -> dict[str, Hotline]:
+    """The file is read-only data shipped with the code, so one parsed copy per process is enough."""
+    return load_hotlines()
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+_LINE_PLACEHOLDER = re.compile(r"\{(line|call):(\w+)\}")
+
+
+def fill_lines(template: str, lines: dict[str, Hotline] | None = None) -> str:
+    """Replace `{line:ID}` with the line's contact line and `{call:ID}` with its number.
+
+    Texts name lines by id only, so every number a reply quotes comes from the one checked list.
+    """
+    table = hotlines() if lines is None else lines
+
+    def fill(match: re.Match[str]) -> str:
+        line = table[match.group(2)]
+        return line.contact_line() if match.group(1) == "line" else str(line.call or line.text)
+
+    return _LINE_PLACEHOLDER.sub(fill, template)

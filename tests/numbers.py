@@ -1,0 +1,42 @@
+"""Finds every phone number or short code a reply quotes, and the numbers it is allowed to quote."""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_HOTLINES = ROOT.parent / "shared" / "reference" / "hotlines.csv"
+
+_PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)")
+_SHORT = re.compile(r"\b(?:call|text|dial|to)\s+(\d{3,6})\b", re.I)
+
+
+def digits(number: str) -> str:
+    only = re.sub(r"\D", "", number)
+    return only[1:] if len(only) == 11 and only.startswith("1") else only
+
+
+def quoted_numbers(text: str) -> set[str]:
+    found = {digits(m.group(0)) for m in _PHONE.finditer(text)}
+    found |= {m.group(1) for m in _SHORT.finditer(text)}
+    return found
+
+
+@cache
+def reference_rows() -> dict[str, dict[str, str]]:
+    with REFERENCE_HOTLINES.open(encoding="utf-8") as handle:
+        return {row["id"]: row for row in csv.DictReader(handle)}
+
+
+@cache
+def reference_numbers() -> frozenset[str]:
+    numbers: set[str] = set()
+    for row in reference_rows().values():
+        for field in ("call", "text", "serves", "notes"):
+            numbers |= quoted_numbers(row[field] or "")
+            if field in ("call", "text") and row[field]:
+                numbers.add(digits(row[field]))
+    return frozenset(n for n in numbers if n)

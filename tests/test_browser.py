@@ -1,0 +1,83 @@
+"""The web chat in a real browser: Debian's chromium driven by Playwright (no downloaded browser)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.launcher import Stack
+
+pytestmark = [pytest.mark.stack, pytest.mark.browser]
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+EXIT_URL = "https://www.weather.gov/"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, stack: Stack):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    # The neutral exit site is outside this machine's reach: answer it locally so the test stays offline.
+    page.route(EXIT_URL + "**", lambda route: route.fulfill(status=200, content_type="text/html",
+                                                            body="<title>Weather</title>neutral"))
+    page.goto(stack.url + "/")
+    yield page
+    context.close()
+
+
+def _send(page, text: str) -> None:
+    page.fill("#text", text)
+    page.keyboard.press("Enter")
+
+
+def test_chat_shows_shelter_cards_near_east_oakland(page, tmp_path: Path) -> None:
+    assert page.is_visible("#quick-exit")
+    _send(page, "need somewhere safe to sleep tonight im in east oakland, im 16")
+    page.wait_for_selector(".card", timeout=15_000)
+    categories = page.eval_on_selector_all(".card", "cards => cards.map(c => c.dataset.category)")
+    assert categories and set(categories) == {"shelter"}
+    assert "East Oakland" in page.inner_text("#log")
+    assert page.is_visible("text=Talk to a person")
+    page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
+
+
+def test_buttons_send_their_payload_and_show_their_title(page) -> None:
+    _send(page, "hi")
+    page.get_by_role("button", name="Somewhere to stay").wait_for(timeout=15_000)
+    page.get_by_role("button", name="Food", exact=True).click()
+    page.wait_for_selector("text=Where are you", timeout=15_000)
+    assert "find_resource" not in page.inner_text("#log")
+    _send(page, "fresno")
+    page.wait_for_selector(".card", timeout=15_000)
+    categories = page.eval_on_selector_all(".card", "cards => cards.map(c => c.dataset.category)")
+    assert set(categories) == {"food"}
+
+
+def test_quick_exit_clears_the_chat_and_leaves(page) -> None:
+    _send(page, "hi")
+    page.wait_for_selector(".msg.bot >> nth=1", timeout=15_000)
+    page.click("#quick-exit")
+    page.wait_for_url(EXIT_URL + "**", timeout=5_000)
+    assert "Help Chat" not in page.content()
+    # Nothing of the conversation may be left in the browser's storage.
+    assert page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie]") == [0, 0, ""]
