@@ -17,10 +17,10 @@ from actions.directory import directory
 from actions.search_state import ANYWHERE
 from resources.query import ParsedRequest, category_for, parse_request
 
-SEARCH_INTENTS = frozenset({"find_resource", "inform", "skip_location"})
+SEARCH_INTENTS = frozenset({"find_resource", "skip_location"})
 # Intents under which an unparseable reply to "what do you need / where are you" is an unclear answer
 # (re-ask), rather than a different question the dialogue should answer (form rejection → rules).
-ANSWER_INTENTS = frozenset({"inform", "find_resource", "nlu_fallback", "affirm", "deny", "skip_location"})
+ANSWER_INTENTS = frozenset({"find_resource", "nlu_fallback", "affirm", "deny", "skip_location"})
 _MAX_ECHO = 40
 
 
