@@ -35,7 +35,10 @@ class ActionExtractRequest(Action):
         intent = (message.get("intent") or {}).get("name") or ""
         text = str(message.get("text") or "")
         in_form = (tracker.active_loop or {}).get("name") == "resource_form"
-        if intent not in SEARCH_INTENTS and not in_form and intent != "caregiver_help":
+        # In a search, other questions (rights, reporting, a person…) must leave the slots alone, so the form
+        # rejects the turn and the rules answer the question before the form asks again.
+        listened = SEARCH_INTENTS | {"caregiver_help"} | (ANSWER_INTENTS if in_form else frozenset())
+        if intent not in listened:
             return []
         requested = tracker.get_slot("requested_slot") if in_form else None
         parsed = self._parse(text, message.get("entities") or [])

@@ -226,7 +226,7 @@ def _hit(service: Service, query: SearchQuery, now: dt.datetime, distance: float
         description=service.description,
         phone=phones.get("voice"),
         text=phones.get("text"),
-        url=service.url,
+        url=service.url or service.organization.url,
         address=_address(location, scope),
         city=location.address.city if location and location.address else None,
         county=location.county if location else None,

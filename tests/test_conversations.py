@@ -27,8 +27,19 @@ def _load() -> list[Any]:
     cases = []
     for path in CONVERSATIONS:
         for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+            _check_strings(case, f"{path.name}: {case.get('name')}")
             cases.append(pytest.param(case, id=f"{path.stem}: {case['name']}"))
     return cases
+
+
+def _check_strings(case: dict[str, Any], where: str) -> None:
+    """YAML reads a bare yes/no/16 as a bool or a number: insist on strings so a test says what it means."""
+    for step in case["steps"]:
+        values = [step["user"]] + [v for key in ("says", "says_any", "not_says")
+                                   for v in (step.get("expect") or {}).get(key, [])]
+        bad = [v for v in values if not isinstance(v, str)]
+        if bad:
+            raise ValueError(f"{where}: quote these values in the YAML: {bad!r}")
 
 
 @pytest.fixture(scope="module")
