@@ -545,7 +545,8 @@ class CrisisDetector:
         for variant in _deletions(word) | {word}:
             candidates.update(self._fuzzy_index.get(variant, ()))
         candidates = {c for c in candidates if _one_edit(word, c)}
-        found = min(candidates) if len(candidates) == 1 else None
+        # several candidates ("sexualy": sexual, sexually): the longest, then alphabetical, is kept
+        found = min(candidates, key=lambda c: (-len(c), c)) if candidates else None
         if len(self._fuzzy_cache) > MAX_FUZZY_CACHE:
             self._fuzzy_cache.clear()
         self._fuzzy_cache[word] = found
@@ -817,7 +818,7 @@ class CrisisDetector:
     def _is_past(self, message: Message, start: int, end: int) -> bool:
         if message.cue_in_clause("recent_time", start) or message.cue_in_clause("ongoing", start):
             return False
-        if message.cue_in_clause("past_time", start):
+        if message.cue_in_clause("past_time", start) or message.cue_in_clause("resolved_here", start):
             return True
         if not message.has_cue("resolved"):
             return False
