@@ -3,7 +3,14 @@ and our own scope logic on top (negation, past and resolved events, jokes, idiom
 questions, who the sentence is about).
 
 Rules live in `patterns/<language>.yml`; this module knows no English words of its own, so adding
-Spanish means writing `patterns/es.yml`. Nothing is downloaded: the pipeline is `spacy.blank(lang)`
+Spanish means writing `patterns/es.yml`. Misspellings: an unknown word of 5+ letters one edit away
+(insert, delete, substitute, swap) from a lexicon word is read as that word, and look-alike symbols
+inside a word are read as letters ("d!e", "k1ll").
+
+The small statistical model (model/<language>.npz) is trained on the `tune` rows of
+tests/crisis/eval_en.tsv only, deterministically (full-batch gradient descent from zeros):
+
+    PYTHONPATH=. python -m bot.crisis.evaluate --train Nothing is downloaded: the pipeline is `spacy.blank(lang)`
 plus the lemma lookup table that spacy-lookups-data ships.
 """
 
@@ -36,8 +43,9 @@ log = logging.getLogger(__name__)
 PATTERNS_DIR = Path(__file__).parent / "patterns"
 MODEL_DIR = Path(__file__).parent / "model"
 # The statistical model only lifts a message the rules left below urgent, and only when this sure.
-# Chosen before the final hold-out run, from a retrospective test on earlier hold-out sets.
-BOOST_THRESHOLD = 0.8
+# Raised from 0.8 in the generalization pass: at 0.8 it lifted "i think i have the flu" even on its own
+# training rows, and above 0.85 it still rescues the one rule miss it rescued at 0.8.
+BOOST_THRESHOLD = 0.9
 HASH_BITS = 18
 MODEL_HEADS: tuple[str, ...] = ("crisis", *CATEGORIES)
 MAX_EVIDENCE_CHARS = 80
@@ -521,7 +529,7 @@ class CrisisDetector:
         for targets in self.lexicon.rewrite.values():
             lexicon_words.update(w for w in targets if w.isalpha())
         known = set(lexicon_words) | set(self.lexicon.rewrite) | set(self.lexicon.fuzzy_known)
-        for key in table.keys():
+        for key in table:
             form = table.get(key)  # the table stores hashed keys; look the strings up through the vocab
             if isinstance(form, str):
                 known.add(form)
