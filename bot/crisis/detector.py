@@ -3,7 +3,14 @@ and our own scope logic on top (negation, past and resolved events, jokes, idiom
 questions, who the sentence is about).
 
 Rules live in `patterns/<language>.yml`; this module knows no English words of its own, so adding
-Spanish means writing `patterns/es.yml`. Nothing is downloaded: the pipeline is `spacy.blank(lang)`
+Spanish means writing `patterns/es.yml`. Misspellings: an unknown word of 5+ letters one edit away
+(insert, delete, substitute, swap) from a lexicon word is read as that word, and look-alike symbols
+inside a word are read as letters ("d!e", "k1ll").
+
+The small statistical model (model/<language>.npz) is trained on the `tune` rows of
+tests/crisis/eval_en.tsv only, deterministically (full-batch gradient descent from zeros):
+
+    PYTHONPATH=. python -m bot.crisis.evaluate --train Nothing is downloaded: the pipeline is `spacy.blank(lang)`
 plus the lemma lookup table that spacy-lookups-data ships.
 """
 
@@ -36,8 +43,9 @@ log = logging.getLogger(__name__)
 PATTERNS_DIR = Path(__file__).parent / "patterns"
 MODEL_DIR = Path(__file__).parent / "model"
 # The statistical model only lifts a message the rules left below urgent, and only when this sure.
-# Chosen before the final hold-out run, from a retrospective test on earlier hold-out sets.
-BOOST_THRESHOLD = 0.8
+# Raised from 0.8 in the generalization pass: at 0.8 it lifted "i think i have the flu" even on its own
+# training rows, and above 0.85 it still rescues the one rule miss it rescued at 0.8.
+BOOST_THRESHOLD = 0.9
 HASH_BITS = 18
 MODEL_HEADS: tuple[str, ...] = ("crisis", *CATEGORIES)
 MAX_EVIDENCE_CHARS = 80
@@ -59,6 +67,13 @@ _ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
 _GLUED_PUNCT = re.compile(r"([.!?,;:]+)(?=[^\W\d_])")
 _GLUED_NUMBER = re.compile(r"(\d)(?=[^\W\d_]{3,})")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+# Letters written as look-alike symbols inside a word: "d!e", "k1ll", "su1c1de", "r@pe", "3" for e.
+_LEET = {"!": "i", "1": "i", "3": "e", "0": "o", "@": "a", "$": "s"}
+_LEET_INSIDE = re.compile(r"(?<=[^\W\d_])[!130@$]+(?=[^\W\d_])")
+# Spelling tolerance: an unknown word of at least this many letters that is one edit (insertion,
+# deletion, substitution or swap of neighbours) from exactly one lexicon word is read as that word.
+FUZZY_MIN_LENGTH = 5
+MAX_FUZZY_CACHE = 50_000
 _NUMBER_WORDS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100}
 
 
@@ -111,6 +126,7 @@ class Lexicon:
     cues: Mapping[str, tuple[str, ...]]
     idioms: tuple[str, ...]
     rules: tuple[Rule, ...]
+    fuzzy_known: frozenset[str] = frozenset()  # real words that look like a typo of a lexicon word
 
 
 class _WordLoader(yaml.SafeLoader):
@@ -153,6 +169,7 @@ def load_lexicon(language: str = "en", path: Path | None = None) -> Lexicon:
         cues={name: tuple(p) for name, p in raw["cues"].items()},
         idioms=tuple(raw.get("idioms") or ()),
         rules=tuple(rules),
+        fuzzy_known=frozenset(str(w) for w in raw.get("fuzzy_known") or ()),
     )
 
 
@@ -204,6 +221,8 @@ class PatternCompiler:
         part = part[:-1] if optional else part
         if part == "#num":
             spec: dict[str, Any] = {"LIKE_NUM": True}
+        elif part == "#big":  # an amount of at least 100 ("500", "2,000", "2k"): not "$10 for the uber"
+            spec = {"LOWER": {"REGEX": r"^(?:[1-9]\d{2,}|[1-9]\d{0,2}(?:,\d{3})+|\d+k)$"}}
         elif "=" in part:  # "=dates|=tricks": exact spellings only
             spec = {"LOWER": {"IN": sorted(self._alternatives(part.replace("=", "")))}}
         else:
@@ -423,6 +442,8 @@ class CrisisDetector:
             "lemma_lookup"
         )
         self._emoji = re.compile("|".join(re.escape(e) for e in sorted(self.lexicon.emoji, key=len, reverse=True)))
+        self._known, self._fuzzy_index = self._spelling_tables()
+        self._fuzzy_cache: dict[str, str | None] = {}
         self._lock = threading.Lock()
         self._pipeline = self._build_pipeline()
 
@@ -492,6 +513,53 @@ class CrisisDetector:
                 best, best_score = words, score
         return best
 
+    def _spelling_tables(self) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+        """Known words (never corrected) and a symmetric-delete index of the lexicon's long words."""
+        table = self._lemma_table
+        lexicon_words: set[str] = set()
+        for words in self.lexicon.classes.values():
+            lexicon_words.update(words)
+        patterns = [p for r in self.lexicon.rules for p in r.patterns]
+        patterns += [p for ps in self.lexicon.cues.values() for p in ps] + list(self.lexicon.idioms)
+        for pattern in patterns:
+            for part in pattern.split():
+                for alt in part.rstrip("?").replace("=", "").split("|"):
+                    if alt.isalpha():
+                        lexicon_words.add(alt)
+        for targets in self.lexicon.rewrite.values():
+            lexicon_words.update(w for w in targets if w.isalpha())
+        known = set(lexicon_words) | set(self.lexicon.rewrite) | set(self.lexicon.fuzzy_known)
+        for key in table:
+            form = table.get(key)  # the table stores hashed keys; look the strings up through the vocab
+            if isinstance(form, str):
+                known.add(form)
+        index: dict[str, set[str]] = {}
+        for word in lexicon_words:
+            if len(word) >= FUZZY_MIN_LENGTH and word.isalpha():
+                for variant in _deletions(word) | {word}:
+                    index.setdefault(variant, set()).add(word)
+        return frozenset(known), {k: frozenset(v) for k, v in index.items()}
+
+    def _is_known(self, word: str) -> bool:
+        return word in self._known or word in self._lemma_table
+
+    def _correct(self, word: str) -> str | None:
+        """The one lexicon word an unknown long word is a single typo away from, if there is one."""
+        if len(word) < FUZZY_MIN_LENGTH or not word.isalpha() or self._is_known(word):
+            return None
+        if word in self._fuzzy_cache:
+            return self._fuzzy_cache[word]
+        candidates: set[str] = set()
+        for variant in _deletions(word) | {word}:
+            candidates.update(self._fuzzy_index.get(variant, ()))
+        candidates = {c for c in candidates if _one_edit(word, c)}
+        # several candidates ("sexualy": sexual, sexually): the longest, then alphabetical, is kept
+        found = min(candidates, key=lambda c: (-len(c), c)) if candidates else None
+        if len(self._fuzzy_cache) > MAX_FUZZY_CACHE:
+            self._fuzzy_cache.clear()
+        self._fuzzy_cache[word] = found
+        return found
+
     def _lemma(self, word: str) -> str:
         override = self.lexicon.lemmas.get(word)
         return override if override is not None else str(self._lemma_table.get(word, word))
@@ -502,6 +570,7 @@ class CrisisDetector:
         text = text.translate(_APOSTROPHES).lower()
         text = self._emoji.sub(lambda m: f" {m.group(0)} ", text)
         text = _ELONGATED.sub(r"\1", text)  # "diiiie", "pleaseeee", "lmaooo"
+        text = _LEET_INSIDE.sub(lambda m: "".join(_LEET[c] for c in m.group(0)), text)  # "d!e", "k1ll"
         text = _GLUED_PUNCT.sub(r"\1 ", text)  # "outside!!he", "no.but"
         return _GLUED_NUMBER.sub(r"\1 ", text)  # "500tonight"
 
@@ -551,6 +620,10 @@ class CrisisDetector:
                     offsets.append(span)
                 continue
             mapped = self.lexicon.rewrite.get(token.text) or self.lexicon.rewrite.get(token.norm_)
+            if mapped is None:
+                corrected = self._correct(token.norm_ or token.text)
+                if corrected is not None:
+                    mapped = self.lexicon.rewrite.get(corrected) or (corrected,)
             for word in mapped or (token.norm_ or token.text,):
                 words.append(word)
                 offsets.append(span)
@@ -579,7 +652,7 @@ class CrisisDetector:
             for name, spans in message.cues.items():
                 message.cues[name] = [s for s in spans if not _overlaps_any(s, message.idioms)]
         # "and now i'm in college" resolves the past; its "now" does not make anything current
-        resolved = message.cues.get("resolved", ())
+        resolved = [*message.cues.get("resolved", ()), *message.cues.get("memory", ())]
         for name in ("ongoing", "recent_time"):
             if name in message.cues:
                 message.cues[name] = [s for s in message.cues[name] if not _overlaps_any(s, resolved)]
@@ -641,7 +714,7 @@ class CrisisDetector:
         frame = self._frame(message, start, speaker)
         if frame == "media":
             return "none", categories
-        if frame == "info":
+        if frame == "info" or self._asking(message, start):
             return ("concern" if SUFFERING_CATEGORIES & set(categories) else "none"), categories
         if self._negated(message, start):
             # Bringing up suicide or self-harm only to deny it still merits a gentle check-in.
@@ -753,7 +826,7 @@ class CrisisDetector:
     def _is_past(self, message: Message, start: int, end: int) -> bool:
         if message.cue_in_clause("recent_time", start) or message.cue_in_clause("ongoing", start):
             return False
-        if message.cue_in_clause("past_time", start):
+        if message.cue_in_clause("past_time", start) or message.cue_in_clause("resolved_here", start):
             return True
         if not message.has_cue("resolved"):
             return False
@@ -765,6 +838,17 @@ class CrisisDetector:
         first = next((i for i, s in enumerate(message.sentence_of) if s == sentence), start)
         return message.words[first] in self.lexicon.question_starts and message.cue_in_sentence("legal_question", start)
 
+    def _asking(self, message: Message, start: int) -> bool:
+        """"how can i tell if a friend is being trafficked", "will my therapist tell my parents if i say
+        i self harm": a question about what to do or what something means, not a disclosure."""
+        if not message.cue_in_clause("asking", start) or message.cue_in_clause("now", start):
+            return False
+        clause_start = message.clause(start)[0]
+        sentence = message.sentence_of[start]
+        first = next((i for i, s in enumerate(message.sentence_of) if s == sentence), start)
+        return (message.words[first] in self.lexicon.question_starts
+                or message.words[clause_start] in self.lexicon.question_starts)
+
     def _reported_command(self, message: Message, start: int) -> bool:
         """"he told me to kill myself" is bullying to take seriously; voices saying it are a crisis."""
         return message.cue_before("instructed", start, 0) and not message.cue_in_clause("inner_voice", start)
@@ -775,7 +859,12 @@ class CrisisDetector:
         return "now" in rule.escalate and message.cue_in_clause("now", start)
 
     def _condition_after(self, message: Message, end: int) -> bool:
-        clause_end = min(message.clause(end - 1)[1], end + CONDITION_WINDOW)
+        """A condition after the match ("i'll kms if this wifi dies lol") or opening its clause
+        ("if i have to hear that song again im gonna kms lol")."""
+        clause_start, clause_end = message.clause(end - 1)
+        if message.words[clause_start] in self.lexicon.conditionals:
+            return True
+        clause_end = min(clause_end, end + CONDITION_WINDOW)
         return any(w in self.lexicon.conditionals for w in message.words[end:clause_end])
 
     def _family_before(self, message: Message, start: int) -> bool:
@@ -796,6 +885,23 @@ def _as_text(text: object) -> str:
     if isinstance(text, bytes):
         return text.decode("utf-8", errors="replace")
     return "" if text is None else str(text)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance exactly 1 (a swap of neighbours counts as one edit)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1:]
 
 
 def _overlaps_any(span: Span, others: Iterable[Span]) -> bool:

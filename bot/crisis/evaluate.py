@@ -1,14 +1,18 @@
-"""Score the crisis detector on labeled messages: `python -m bot.crisis.evaluate [TSV...]`.
+"""Score the crisis detector on labeled messages: `python -m bot.crisis.evaluate [extra.tsv ...]`.
 
-TSV columns: text, level (none|concern|urgent|imminent), categories (comma-separated), split
-(tune|holdout). Positives are urgent and imminent rows; negatives are none and concern rows.
+Always reads tests/crisis/eval_en.tsv (unless --no-default) plus any extra files, and reports every
+split separately. TSV columns: text, level (none|concern|urgent|imminent), categories
+(comma-separated), split (optional; a file without it is one split named after the file's stem,
+e.g. holdout2.tsv -> `holdout2`). Positives are urgent and imminent rows; negatives are none and
+concern rows.
 
   recall       positives the detector calls urgent or imminent
   per category positives with that category that it calls urgent/imminent *and* tags with it
   FPR          negatives it calls urgent or imminent
 
-Exits 1 when any split misses the targets (recall >= 0.98, FPR <= 0.05). Tune the lexicon on the
-`tune` split only (`--split tune --errors`); the `holdout` split is for honest reporting.
+Exits 1 when any split misses the targets (recall >= 0.98, FPR <= 0.05). Splits in the default file:
+`tune` (tune the lexicon and train the model on it) and `seen` (the v4 hold-out, since inspected:
+reported separately, no longer blind). A blind set is passed as an extra file and never trained on.
 
 Hold-out history (each set written before the run, then folded into `tune` once inspected):
   v1 128 rows   rules            recall 0.968  FPR 0.000
@@ -16,9 +20,17 @@ Hold-out history (each set written before the run, then folded into `tune` once 
   v3 228 rows   rules            recall 0.696  FPR 0.060
   v4 306 rows   rules            recall 0.664  FPR 0.076   (current `holdout`)
   v4            rules + model    recall 0.799  FPR 0.083   (threshold fixed beforehand, one run)
+  Then v4 was relabelled `seen` and the lexicon generalized by error class (spelling tolerance,
+  question frame, broader phrasings, third-person reports). Before tuning on them, 109 new messages
+  (`fresh`, now in tune) scored: old detector recall 0.836 FPR 0.111; after the first pass
+  recall 0.877-0.932 FPR 0.028-0.056 (rules only).
 
-`--train` refits the small statistical model (bot/crisis/model/en.npz) on the tune rows only; it is
-deterministic and takes seconds. `--rules-only` scores the lexicon without it.
+`--train` refits the small statistical model (bot/crisis/model/en.npz) on the default file's tune
+rows only; it is deterministic and takes seconds:
+
+    PYTHONPATH=. python -m bot.crisis.evaluate --train
+
+`--rules-only` scores the lexicon without it.
 """
 
 from __future__ import annotations
@@ -38,7 +50,10 @@ from bot.crisis.verdict import CATEGORIES, CRISIS_LEVELS, LEVELS, CrisisVerdict
 DEFAULT_TSV = Path(__file__).resolve().parents[2] / "tests" / "crisis" / "eval_en.tsv"
 MIN_RECALL = 0.98
 MAX_FPR = 0.05
-SPLITS = ("tune", "holdout")
+# Report order; any other split name (an extra file, a blind set) follows alphabetically.
+SPLITS = ("tune", "seen")
+# Splits written by someone else and never read by whoever tunes the lexicon: tests leave them alone.
+BLIND_SPLITS = frozenset({"blind", "holdout", "holdout2"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,20 +123,23 @@ class Timing:
 
 
 def read_rows(paths: Iterable[Path]) -> list[Row]:
+    """Rows of every file; a row without a `split` column takes the file's stem as its split name
+    (the default file says `tune`/`seen` per row; `holdout2.tsv` without the column becomes `holdout2`)."""
     rows: list[Row] = []
     for path in paths:
+        default_split = "tune" if path.resolve() == DEFAULT_TSV else path.stem
         with path.open(encoding="utf-8", newline="") as handle:
             for record in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
-                rows.append(_row(record, path))
+                rows.append(_row(record, path, default_split))
     return rows
 
 
-def _row(record: dict[str, str], path: Path) -> Row:
-    level = record["level"].strip()
+def _row(record: dict[str, str], path: Path, default_split: str = "tune") -> Row:
+    level = (record.get("level") or "").strip()
     categories = tuple(c.strip() for c in (record.get("categories") or "").split(",") if c.strip())
     if level not in LEVELS or any(c not in CATEGORIES for c in categories):
         raise ValueError(f"{path}: bad label in row {record!r}")
-    return Row(record["text"], level, categories, (record.get("split") or "tune").strip())
+    return Row(record["text"], level, categories, (record.get("split") or default_split).strip())
 
 
 def score(detector: CrisisDetector, rows: Sequence[Row]) -> dict[str, SplitScore]:
@@ -185,23 +203,25 @@ def report(scores: dict[str, SplitScore], show_errors: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.crisis.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("tsv", nargs="*", type=Path, default=[DEFAULT_TSV])
-    parser.add_argument("--split", choices=SPLITS, help="score only this split (tune while you tune)")
+    parser.add_argument("tsv", nargs="*", type=Path, help="extra labeled TSV files, scored next to the default set")
+    parser.add_argument("--no-default", action="store_true", help=f"do not read {DEFAULT_TSV.name}")
+    parser.add_argument("--split", help="score only this split (tune while you tune)")
     parser.add_argument("--errors", action="store_true", help="list misses and false positives")
     parser.add_argument("--rounds", type=int, default=5, help="passes over the messages for the timing")
     parser.add_argument("--train", action="store_true", help="refit the statistical model on the tune rows first")
     parser.add_argument("--rules-only", action="store_true", help="score the lexicon without the model")
     args = parser.parse_args(argv)
 
-    all_rows = read_rows(args.tsv)
-    if args.train:
+    paths = ([] if args.no_default else [DEFAULT_TSV]) + [p for p in args.tsv if p.resolve() != DEFAULT_TSV]
+    all_rows = read_rows(paths)
+    if args.train:  # only the default file's tune rows: an extra (blind) file is never learned from
         started = time.perf_counter()
-        print(f"== trained {train(all_rows)} in {time.perf_counter() - started:.1f} s")
+        print(f"== trained {train(read_rows([DEFAULT_TSV]))} in {time.perf_counter() - started:.1f} s")
     rows = [r for r in all_rows if args.split is None or r.split == args.split]
     started = time.perf_counter()
     detector = CrisisDetector(use_model=not args.rules_only)
     build_s = time.perf_counter() - started
-    _warn_if_stale(detector, all_rows)
+    _warn_if_stale(detector, read_rows([DEFAULT_TSV]))
     scores = score(detector, rows)
     print(report(scores, args.errors))
     timing = time_detector(detector, [r.text for r in rows], args.rounds)
