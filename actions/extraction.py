@@ -37,7 +37,8 @@ class ActionExtractRequest(Action):
         in_form = (tracker.active_loop or {}).get("name") == "resource_form"
         # In a search, other questions (rights, reporting, a person…) must leave the slots alone, so the form
         # rejects the turn and the rules answer the question before the form asks again.
-        listened = SEARCH_INTENTS | {"caregiver_help"} | (ANSWER_INTENTS if in_form else frozenset())
+        # An unclassified message is still read: "what about a shelter" names a need even when NLU hesitates.
+        listened = SEARCH_INTENTS | {"caregiver_help", "nlu_fallback"} | (ANSWER_INTENTS if in_form else frozenset())
         if intent not in listened:
             return []
         requested = tracker.get_slot("requested_slot") if in_form else None

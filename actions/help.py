@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.content import content
+from actions.directory import directory
 from actions.messages import send
+from resources.query import parse_request
 
 
 class ActionOfferHelp(Action):
@@ -21,6 +23,10 @@ class ActionOfferHelp(Action):
         words = content(tracker.get_slot("language") or "en")
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         key = "out_of_scope" if intent == "out_of_scope" else "fallback"
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if key == "fallback" and not text.startswith("/") and parse_request(text, directory().gazetteer).categories:
+            # NLU was unsure, but the message names a kind of help: search rather than say "I didn't get that".
+            return [FollowupAction("resource_form")]
         send(dispatcher, words.text(key), buttons=[*words.buttons("find_button"), *words.buttons("person_button")])
         # An unclear message should not steer later predictions (Rasa's fallback pattern).
         return [UserUtteranceReverted()] if key == "fallback" else []
