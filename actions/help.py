@@ -7,7 +7,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceRev
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.content import content
+from actions.content import Content, content
 from actions.directory import directory
 from actions.messages import send
 from resources.query import parse_request
@@ -40,5 +40,10 @@ class ActionTalkToPerson(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         words = content(tracker.get_slot("language") or "en")
-        send(dispatcher, words.text("talk_to_person"), handoff="requested")
+        hand_off(dispatcher, words, priority="crisis" if tracker.get_slot("crisis_level") else "normal")
         return [SlotSet("pending_offer", None)]
+
+
+def hand_off(dispatcher: CollectingDispatcher, words: Content, priority: str) -> None:
+    """Ask the gateway for a person (`handoff` control field) and give the 24/7 lines meanwhile."""
+    send(dispatcher, words.text("talk_to_person"), handoff="requested", handoff_priority=priority)

@@ -8,6 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.content import content
+from actions.crisis import ADVOCATE_OFFER, RESUME_OFFER, resume_search
+from actions.help import hand_off
 from actions.messages import send
 from actions.search import show_page
 from actions.search_state import SearchState
@@ -24,6 +26,11 @@ class ActionAnswerOffer(Action):
         if intent == "deny":
             send(dispatcher, words.text("offer_declined"), buttons=words.buttons("person_button"))
             return [SlotSet("pending_offer", None)]
+        if offer == ADVOCATE_OFFER:
+            hand_off(dispatcher, words, priority="crisis")
+            return [SlotSet("pending_offer", None)]
+        if offer == RESUME_OFFER:
+            return resume_search()
         if offer == "more":
             state = SearchState.from_tracker(tracker)
             return await show_page(dispatcher, state, offset=state.offset)

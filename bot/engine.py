@@ -11,7 +11,7 @@ from channels.bridge.signing import sign
 
 ChatMessage = dict[str, Any]
 # Fields of a bot payload that are instructions for the gateway, not content for the person.
-CONTROL_FIELDS = ("handoff",)
+CONTROL_FIELDS = ("handoff", "handoff_priority")
 
 
 class EngineUnavailable(Exception):
@@ -25,11 +25,14 @@ class EngineClient:
         self._secret = secret
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
 
-    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any], timeout_s: float | None = None
+    ) -> list[dict[str, Any]]:
         body = json.dumps({"sender": sender, "text": text, "metadata": metadata}).encode()
         headers = {"Content-Type": "application/json", **sign(self._secret, body)}
+        timeout = self._timeout if timeout_s is None else aiohttp.ClientTimeout(total=timeout_s)
         try:
-            async with self._session.post(self._url, data=body, headers=headers, timeout=self._timeout) as resp:
+            async with self._session.post(self._url, data=body, headers=headers, timeout=timeout) as resp:
                 if resp.status != 200:
                     raise EngineUnavailable(f"engine answered {resp.status}")
                 output = await resp.json()

@@ -26,6 +26,8 @@ class Settings:
     # Shared with the Rasa bridge channel; generated per run by the launcher when not set.
     bridge_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     engine_timeout_s: float = 3.0
+    # A crisis reply leads with the protocol; it waits this long at most for the engine's part.
+    crisis_engine_timeout_s: float = 1.5
     max_message_chars: int = 2000
     max_body_bytes: int = 64 * 1024
 
@@ -57,4 +59,5 @@ class Settings:
             database_url=os.environ.get("DATABASE_URL", ""),
             bridge_secret=secret,
             engine_timeout_s=float(os.environ.get("ENGINE_TIMEOUT_S", "3")),
+            crisis_engine_timeout_s=float(os.environ.get("CRISIS_ENGINE_TIMEOUT_S", "1.5")),
         )

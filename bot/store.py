@@ -9,9 +9,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import JSON, Connection, DateTime, ForeignKey, Index, Integer, String, Text, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+RISK_LEVELS = ("none", "concern", "urgent", "imminent")
 
 
 class GatewayBase(DeclarativeBase):
@@ -32,6 +34,10 @@ class Conversation(GatewayBase):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     last_activity_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
     handoff_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The most serious crisis level seen in this conversation (none < concern < urgent < imminent): the
+    # advocate queue is ordered by it.
+    risk_level: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
+    risk_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Message(GatewayBase):
@@ -43,8 +49,23 @@ class Message(GatewayBase):
     # "user" (the youth or caregiver), "bot", "system" (gateway's own replies), later "advocate"
     sender: Mapped[str] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text, default="")
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+def _add_new_columns(connection: Connection) -> None:
+    """Columns added since a database was created (all nullable or with a server default): added in place,
+    so an upgrade keeps every conversation. Anything more than that belongs to a real migration."""
+    inspector = inspect(connection)
+    for table in GatewayBase.metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            ddl = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(connection.dialect)}"
+            if column.server_default is not None:
+                ddl += f" DEFAULT '{column.server_default.arg}'"
+            connection.exec_driver_sql(ddl)
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,7 @@ class ConversationStore:
             if self.engine.dialect.name == "sqlite":
                 await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
             await connection.run_sync(GatewayBase.metadata.create_all)
+            await connection.run_sync(_add_new_columns)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -93,11 +115,13 @@ class ConversationStore:
 
     async def record_exchange(
         self, conversation_id: str, user_text: str, replies: list[tuple[str, dict[str, Any]]],
-        handoff_requested: bool = False,
+        crisis: dict[str, Any] | None = None, handoff_requested: bool = False,
     ) -> None:
-        """The user's message and the replies it got, in one transaction."""
+        """The user's message (with the crisis verdict, evidence included, for the advocate) and the replies
+        it got, in one transaction."""
         async with self.sessions.begin() as session:
-            session.add(Message(conversation_id=conversation_id, sender="user", text=user_text))
+            session.add(Message(conversation_id=conversation_id, sender="user", text=user_text,
+                                payload={"crisis": crisis} if crisis else None))
             for sender, payload in replies:
                 session.add(Message(conversation_id=conversation_id, sender=sender,
                                     text=str(payload.get("text", "")), payload=payload))
@@ -106,6 +130,9 @@ class ConversationStore:
                 conversation.last_activity_at = _now()
                 if handoff_requested and conversation.handoff_requested_at is None:
                     conversation.handoff_requested_at = _now()
+                level = (crisis or {}).get("level", "none")
+                if RISK_LEVELS.index(level) > RISK_LEVELS.index(conversation.risk_level or "none"):
+                    conversation.risk_level, conversation.risk_at = level, _now()
 
     async def messages(self, conversation_id: str) -> list[Message]:
         async with self.sessions() as session:

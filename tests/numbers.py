@@ -25,6 +25,13 @@ def quoted_numbers(text: str) -> set[str]:
     return found
 
 
+def first_number(text: str) -> str | None:
+    """The number a reader meets first: what a youth in crisis would dial."""
+    hits = [(m.start(), digits(m.group(0))) for m in _PHONE.finditer(text)]
+    hits += [(m.start(1), m.group(1)) for m in _SHORT.finditer(text)]
+    return min(hits)[1] if hits else None
+
+
 @cache
 def reference_rows() -> dict[str, dict[str, str]]:
     with REFERENCE_HOTLINES.open(encoding="utf-8") as handle:

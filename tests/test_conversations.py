@@ -18,7 +18,7 @@ from sqlalchemy import select
 from resources.db import make_engine
 from resources.models import Phone
 from tests.conftest import Client
-from tests.numbers import digits, quoted_numbers, reference_numbers
+from tests.numbers import digits, first_number, quoted_numbers, reference_numbers
 
 CONVERSATIONS = sorted((Path(__file__).parent / "conversations").glob("*.yml"))
 
@@ -35,8 +35,9 @@ def _load() -> list[Any]:
 def _check_strings(case: dict[str, Any], where: str) -> None:
     """YAML reads a bare yes/no/16 as a bool or a number: insist on strings so a test says what it means."""
     for step in case["steps"]:
-        values = [step["user"]] + [v for key in ("says", "says_any", "not_says")
-                                   for v in (step.get("expect") or {}).get(key, [])]
+        expect = step.get("expect") or {}
+        values = [step["user"], *([expect["leads_with"]] if "leads_with" in expect else [])]
+        values += [v for key in ("says", "says_any", "not_says") for v in expect.get(key, [])]
         bad = [v for v in values if not isinstance(v, str)]
         if bad:
             raise ValueError(f"{where}: quote these values in the YAML: {bad!r}")
@@ -67,6 +68,9 @@ def _check_step(messages: list[dict[str, Any]], expect: dict[str, Any], allowed:
     lowered = text.lower()
     quoted = quoted_numbers(text)
     assert quoted <= allowed, f"{where}: numbers not in the reference or directory: {quoted - allowed}"
+    if (lead := expect.get("leads_with")) is not None:
+        first = first_number(messages[0].get("text", ""))
+        assert first == digits(lead), f"{where}: expected {lead} as the first number, got {first}:\n{text}"
     for needle in expect.get("says", []):
         assert needle.lower() in lowered, f"{where}: expected {needle!r} in reply:\n{text}"
     if any_of := expect.get("says_any"):

@@ -8,6 +8,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.conversation import ConversationCore
+from bot.crisis.screen import CrisisScreen
 from bot.engine import EngineClient
 from bot.gateway import api
 from bot.gateway.keys import CORE, HTTP, SETTINGS, STORE
@@ -33,14 +34,15 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     http = aiohttp.ClientSession()
     engine = EngineClient(http, settings.rasa_url, settings.bridge_secret, settings.engine_timeout_s)
     app[STORE], app[HTTP] = store, http
-    app[CORE] = ConversationCore(store=store, engine=engine, crisis=_crisis_screen())
+    app[CORE] = ConversationCore(store=store, engine=engine, crisis=_crisis_screen(),
+                                 crisis_timeout_s=settings.crisis_engine_timeout_s)
     yield
     await http.close()
     await store.close()
 
 
-def _crisis_screen():
-    return None
+def _crisis_screen() -> CrisisScreen:
+    return CrisisScreen()
 
 
 @web.middleware

@@ -19,6 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.bridge import engine_tuning
+from channels.bridge.crisis_intent import engine_text
 from channels.bridge.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,8 @@ class BridgeInput(InputChannel):
                 return response.json({"error": "expected {sender, text, metadata}"}, status=400)
             collector = CollectingOutputChannel()
             await on_new_message(
-                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+                UserMessage(engine_text(text, metadata), collector, sender, input_channel=self.name(),
+                            metadata=metadata)
             )
             return response.json(collector.messages)
 
