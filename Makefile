@@ -99,7 +99,7 @@ nlu-eval: $(RASA_VENV)/.installed var
 	print('intent macro-F1 (5-fold):', round(r['macro avg']['f1-score'], 4))"
 
 crisis-eval: $(VENV)/.installed
-	@$(PY) -m bot.crisis.evaluate
+	@$(PY) -m bot.crisis.evaluate tests/crisis/holdout2_en.tsv
 
 bench: install var train directory
 	@$(PY) tests/bench/bench_roundtrip.py
