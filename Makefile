@@ -102,7 +102,7 @@ crisis-eval: $(VENV)/.installed
 	@$(PY) -m bot.crisis.evaluate tests/crisis/holdout2_en.tsv
 
 bench: install var train directory
-	@$(PY) tests/bench/bench_roundtrip.py
+	@$(PY) tests/bench/bench_roundtrip.py --train 3
 
 clean:
 	rm -rf var models/.inputs.sha256*

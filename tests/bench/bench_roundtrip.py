@@ -83,6 +83,20 @@ def train_seconds() -> float:
     return elapsed
 
 
+def crisis_screen_ms(calls: int = 2000) -> list[float]:
+    """The crisis screen runs inline in the gateway on every message: its own time is the latency it adds."""
+    from bot.crisis.screen import CrisisScreen
+
+    screen = CrisisScreen()
+    texts = [TEXT, "i cant do this anymore", "he took my phone and says i owe him", "food near 95823"]
+    timings = []
+    for index in range(calls):
+        start = time.perf_counter()
+        screen.screen(texts[index % len(texts)])
+        timings.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
 def row(label: str, values: list[float]) -> str:
     return (f"| {label} | {len(values)} | {statistics.median(values):.1f} | {pct(values, 0.95):.1f} | "
             f"{pct(values, 0.99):.1f} |")
@@ -114,7 +128,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--train", action="store_true", help="also time a full `rasa train --force`")
+    parser.add_argument("--train", type=int, default=0, metavar="N",
+                        help="also time N full `rasa train --force` runs (median and spread)")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -130,8 +145,13 @@ def main() -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"text: {TEXT!r}")
     print("\n".join(lines))
+    screen = crisis_screen_ms()
+    print(f"\ncrisis screen, in process (added to every round trip): p50 {statistics.median(screen):.3f} ms, "
+          f"p95 {pct(screen, 0.95):.3f} ms, p99 {pct(screen, 0.99):.3f} ms over {len(screen)} messages")
     if args.train:
-        print(f"\nrasa train --force: {train_seconds():.1f} s")
+        runs = sorted(train_seconds() for _ in range(args.train))
+        print(f"rasa train --force, {len(runs)} runs: median {statistics.median(runs):.1f} s "
+              f"(min {runs[0]:.1f}, max {runs[-1]:.1f})")
     shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 
