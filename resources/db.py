@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from resources.models import Base
@@ -53,8 +53,18 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+# Columns added after the first release: (table, column, SQL type). create_all() makes new tables but never
+# alters existing ones, so a directory built by an older version gets these added in place.
+_ADDED_COLUMNS = (("service", "retired_on", "DATE"),)
+
+
 def create_schema(engine: Engine) -> None:
     Base.metadata.create_all(engine)
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table, column, sql_type in _ADDED_COLUMNS:
+            if column not in {c["name"] for c in inspector.get_columns(table)}:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import (
     Boolean,
     Date,
+    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -93,6 +94,8 @@ class Service(Base):
     verified_on: Mapped[dt.date] = mapped_column(Date)
     # Statewide/national reach for services without a location near the person (hotlines, online help).
     statewide: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when a curator retires the service (status becomes inactive); the row and its history stay.
+    retired_on: Mapped[dt.date | None] = mapped_column(Date)
 
     organization: Mapped[Organization] = relationship(back_populates="services")
     categories: Mapped[list[ServiceCategory]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -204,3 +207,16 @@ class ServiceArea(Base):
     service_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))  # a county name, or "California" / "United States"
     extent_type: Mapped[str] = mapped_column(String(30), default="county")
+
+
+class ChangeLog(Base):
+    """What happened to a service and when: created/updated by an import, retired, alert set. Never pruned."""
+
+    __tablename__ = "change_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service_id: Mapped[str] = mapped_column(String(120), index=True)  # no FK: history outlives rows
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str] = mapped_column(String(30))  # created | updated | retired | restored | alert
+    source: Mapped[str] = mapped_column(String(500), default="")  # file imported, or "cli"
+    detail: Mapped[str] = mapped_column(Text, default="")
