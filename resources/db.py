@@ -60,6 +60,9 @@ _ADDED_COLUMNS = (("service", "retired_on", "DATE"),)
 
 def create_schema(engine: Engine) -> None:
     Base.metadata.create_all(engine)
+    for table in Base.metadata.sorted_tables:  # indexes added later to tables that already existed
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
     inspector = inspect(engine)
     with engine.begin() as connection:
         for table, column, sql_type in _ADDED_COLUMNS:

@@ -74,7 +74,7 @@ class Organization(Base):
 
 class Service(Base):
     __tablename__ = "service"
-    __table_args__ = (Index("ix_service_status", "status"),)
+    __table_args__ = (Index("ix_service_status", "status"), Index("ix_service_statewide", "statewide"))
 
     id: Mapped[str] = mapped_column(String(120), primary_key=True)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
@@ -205,7 +205,7 @@ class ServiceArea(Base):
 
     id: Mapped[str] = mapped_column(String(150), primary_key=True)
     service_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(120))  # a county name, or "California" / "United States"
+    name: Mapped[str] = mapped_column(String(120), index=True)  # a county, or "California" / "United States"
     extent_type: Mapped[str] = mapped_column(String(30), default="county")
 
 

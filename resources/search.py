@@ -22,6 +22,7 @@ from resources.records import dial_digits
 from resources.schedule import PACIFIC, Opening, describe_hours, describe_time, is_open, next_opening, now_pacific
 
 RADII_KM = (25.0, 60.0, 150.0)
+MAX_LOCAL = 60  # nearest located services ranked per search; nobody pages past this on a phone
 # How many kilometres of distance one unit of misfit costs in the ranking.
 _MISSING_TAG_KM = 12.0
 _CLOSED_NOW_KM = 6.0
@@ -135,17 +136,19 @@ def _base_filter(query: SearchQuery, now: dt.datetime) -> list[Any]:
     # retired ones (status inactive, retired_on set) and defunct ones never appear.
     conditions: list[Any] = [
         Service.status == "active" if query.open_now else Service.status.in_(_VISIBLE),
-        Service.id.in_(select(ServiceCategory.service_id).where(ServiceCategory.category.in_(query.categories))),
+        # EXISTS, not IN (subquery): the category must not drive the plan (a fifth of a statewide directory
+        # shares a category); the indexed bounding box, county or statewide flag does.
+        Service.categories.any(ServiceCategory.category.in_(query.categories)),
     ]
     if query.open_now:
         local = now.astimezone(PACIFIC)
         minute, today = local.hour * 60 + local.minute, local.weekday()
         conditions.append(or_(
             Service.always_open.is_(True),
-            Service.id.in_(select(Schedule.service_id).where(or_(
+            Service.schedules.any(or_(
                 and_(Schedule.weekday == today, Schedule.opens_min <= minute, Schedule.closes_min > minute),
                 and_(Schedule.weekday == (today - 1) % 7, Schedule.closes_min > 1440 + minute),
-            ))),
+            )),
         ))
     if query.age is not None:
         conditions += [
@@ -156,12 +159,17 @@ def _base_filter(query: SearchQuery, now: dt.datetime) -> list[Any]:
 
 
 def _within(session: Session, query: SearchQuery, radius_km: float, now: dt.datetime) -> list[tuple[Service, float]]:
+    """Services within the radius, nearest first (at most MAX_LOCAL of them).
+
+    Two steps, so a dense city costs little: ids and points from the indexed bounding box (plain rows), real
+    distances in Python over that small set, then full records only for the nearest MAX_LOCAL.
+    """
     place = query.place
     assert place is not None
     dlat = radius_km / 111.0
     dlon = radius_km / (111.0 * max(math.cos(math.radians(place.latitude)), 0.01))
     rows = session.execute(
-        select(Service, Location.latitude, Location.longitude)
+        select(Service.id, Location.latitude, Location.longitude)
         .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
         .join(Location, Location.id == ServiceAtLocation.location_id)
         .where(
@@ -171,14 +179,19 @@ def _within(session: Session, query: SearchQuery, radius_km: float, now: dt.date
                 *_base_filter(query, now),
             )
         )
-        .options(selectinload(Service.organization))
     ).all()
-    best: dict[str, tuple[Service, float]] = {}
-    for service, lat, lon in rows:
+    best: dict[str, float] = {}
+    for service_id, lat, lon in rows:
         distance = haversine_km(place.latitude, place.longitude, lat, lon)
-        if distance <= radius_km and (service.id not in best or distance < best[service.id][1]):
-            best[service.id] = (service, distance)
-    return list(best.values())
+        if distance <= radius_km and distance < best.get(service_id, math.inf):
+            best[service_id] = distance
+    nearest = sorted(best, key=lambda service_id: (best[service_id], service_id))[:MAX_LOCAL]
+    if not nearest:
+        return []
+    services = session.scalars(
+        select(Service).where(Service.id.in_(nearest)).options(selectinload(Service.organization))
+    ).all()
+    return [(service, best[service.id]) for service in services]
 
 
 def _county_wide(session: Session, query: SearchQuery, now: dt.datetime) -> Sequence[Service]:
