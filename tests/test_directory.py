@@ -229,7 +229,7 @@ def test_confidential_addresses_are_never_shown(directory_sessions) -> None:
 
 
 @pytest.mark.parametrize("place_name", ["east oakland", "fresno", "95823", "san diego", "stockton", "san jose"])
-def test_every_card_can_be_reached(directory_sessions, place_name: str) -> None:  # noqa: ANN001
+def test_every_card_can_be_reached(directory_sessions, place_name: str) -> None:
     from resources.models import CATEGORIES
 
     place = GAZ.find_in_text(place_name)
