@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from resources.models import ChangeLog, Service
+from resources.store import sync_search_status
 
 STALE_DAYS = 180
 
@@ -59,6 +60,7 @@ def retire(session: Session, service_id: str, reason: str = "", by: str = "cli")
         raise CurationError(f"{service_id} was already retired on {service.retired_on}")
     previous = service.status
     service.status, service.retired_on = "inactive", dt.date.today()
+    sync_search_status(session, service_id, service.status)
     session.add(ChangeLog(service_id=service_id, at=dt.datetime.now(dt.UTC), action="retired", source=by,
                           detail=f"status {previous} → inactive" + (f"; {reason}" if reason else "")))
     return service
@@ -69,6 +71,7 @@ def restore(session: Session, service_id: str, by: str = "cli") -> Service:
     if service.retired_on is None:
         raise CurationError(f"{service_id} is not retired")
     service.status, service.retired_on = "active", None
+    sync_search_status(session, service_id, service.status)
     session.add(ChangeLog(service_id=service_id, at=dt.datetime.now(dt.UTC), action="restored", source=by))
     return service
 
@@ -86,6 +89,7 @@ def set_alert(session: Session, service_id: str, text: str | None, closed: bool 
         service.status = "temporarily closed"
     elif service.alert is None and service.status == "temporarily closed":
         service.status = "active"
+    sync_search_status(session, service_id, service.status)
     session.add(ChangeLog(service_id=service_id, at=dt.datetime.now(dt.UTC), action="alert", source=by,
                           detail=f"{service.status}: {service.alert or '(cleared)'}"))
     return service

@@ -68,6 +68,13 @@ def create_schema(engine: Engine) -> None:
         for table, column, sql_type in _ADDED_COLUMNS:
             if column not in {c["name"] for c in inspector.get_columns(table)}:
                 connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+        empty_index = connection.execute(text("SELECT NOT EXISTS (SELECT 1 FROM search_point)")).scalar()
+        has_located = connection.execute(text("SELECT EXISTS (SELECT 1 FROM service_at_location)")).scalar()
+    if empty_index and has_located:
+        from resources.store import rebuild_search_points
+
+        with session_factory(engine)() as session, session.begin():
+            rebuild_search_points(session)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -220,3 +220,26 @@ class ChangeLog(Base):
     action: Mapped[str] = mapped_column(String(30))  # created | updated | retired | restored | alert
     source: Mapped[str] = mapped_column(String(500), default="")  # file imported, or "cli"
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SearchPoint(Base):
+    """Search's own index: one row per (service, location, category) with what the located-services query
+    filters on, so category + bounding box + age + status are answered from one covering index without
+    touching the service table. Rewritten by the store with the service; never edited by hand."""
+
+    __tablename__ = "search_point"
+    __table_args__ = (
+        Index("ix_search_point_find", "category", "latitude", "longitude", "status", "minimum_age", "maximum_age",
+              "always_open", "service_id"),
+        Index("ix_search_point_location", "location_id"),
+    )
+
+    service_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), primary_key=True)
+    location_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(30))
+    minimum_age: Mapped[int | None] = mapped_column(Integer)
+    maximum_age: Mapped[int | None] = mapped_column(Integer)
+    always_open: Mapped[bool] = mapped_column(Boolean, default=False)

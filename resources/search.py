@@ -13,16 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from resources.geo import Place, haversine_km
-from resources.models import Location, Schedule, Service, ServiceArea, ServiceAtLocation, ServiceCategory
+from resources.models import Location, Schedule, SearchPoint, Service, ServiceArea, ServiceCategory
 from resources.records import dial_digits
 from resources.schedule import PACIFIC, Opening, describe_hours, describe_time, is_open, next_opening, now_pacific
 
 RADII_KM = (25.0, 60.0, 150.0)
-MAX_LOCAL = 60  # nearest located services ranked per search; nobody pages past this on a phone
+MAX_LOCAL = 40  # nearest located services ranked per search; nobody pages past this on a phone
 # How many kilometres of distance one unit of misfit costs in the ranking.
 _MISSING_TAG_KM = 12.0
 _CLOSED_NOW_KM = 6.0
@@ -141,21 +141,25 @@ def _base_filter(query: SearchQuery, now: dt.datetime) -> list[Any]:
         Service.categories.any(ServiceCategory.category.in_(query.categories)),
     ]
     if query.open_now:
-        local = now.astimezone(PACIFIC)
-        minute, today = local.hour * 60 + local.minute, local.weekday()
-        conditions.append(or_(
-            Service.always_open.is_(True),
-            Service.schedules.any(or_(
-                and_(Schedule.weekday == today, Schedule.opens_min <= minute, Schedule.closes_min > minute),
-                and_(Schedule.weekday == (today - 1) % 7, Schedule.closes_min > 1440 + minute),
-            )),
-        ))
+        conditions.append(or_(Service.always_open.is_(True), _open_at(Service.id, now)))
     if query.age is not None:
         conditions += [
             or_(Service.minimum_age.is_(None), Service.minimum_age <= query.age),
             or_(Service.maximum_age.is_(None), Service.maximum_age >= query.age),
         ]
     return conditions
+
+
+def _open_at(service_id: Any, now: dt.datetime) -> Any:
+    """EXISTS a weekly opening of that service covering `now` (today's, or last night's past midnight).
+
+    Correlated, so it is checked only for the few candidates the index found, never for every service."""
+    local = now.astimezone(PACIFIC)
+    minute, today = local.hour * 60 + local.minute, local.weekday()
+    return exists().where(Schedule.service_id == service_id, or_(
+        and_(Schedule.weekday == today, Schedule.opens_min <= minute, Schedule.closes_min > minute),
+        and_(Schedule.weekday == (today - 1) % 7, Schedule.closes_min > 1440 + minute),
+    ))
 
 
 def _within(session: Session, query: SearchQuery, radius_km: float, now: dt.datetime) -> list[tuple[Service, float]]:
@@ -168,17 +172,19 @@ def _within(session: Session, query: SearchQuery, radius_km: float, now: dt.date
     assert place is not None
     dlat = radius_km / 111.0
     dlon = radius_km / (111.0 * max(math.cos(math.radians(place.latitude)), 0.01))
+    conditions: list[Any] = [
+        SearchPoint.category.in_(query.categories),
+        SearchPoint.latitude.between(place.latitude - dlat, place.latitude + dlat),
+        SearchPoint.longitude.between(place.longitude - dlon, place.longitude + dlon),
+        SearchPoint.status == "active" if query.open_now else SearchPoint.status.in_(_VISIBLE),
+    ]
+    if query.age is not None:
+        conditions += [or_(SearchPoint.minimum_age.is_(None), SearchPoint.minimum_age <= query.age),
+                       or_(SearchPoint.maximum_age.is_(None), SearchPoint.maximum_age >= query.age)]
+    if query.open_now:
+        conditions.append(or_(SearchPoint.always_open.is_(True), _open_at(SearchPoint.service_id, now)))
     rows = session.execute(
-        select(Service.id, Location.latitude, Location.longitude)
-        .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
-        .join(Location, Location.id == ServiceAtLocation.location_id)
-        .where(
-            and_(
-                Location.latitude.between(place.latitude - dlat, place.latitude + dlat),
-                Location.longitude.between(place.longitude - dlon, place.longitude + dlon),
-                *_base_filter(query, now),
-            )
-        )
+        select(SearchPoint.service_id, SearchPoint.latitude, SearchPoint.longitude).where(and_(*conditions))
     ).all()
     best: dict[str, float] = {}
     for service_id, lat, lon in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from resources.geo import gazetteer, haversine_km
@@ -18,6 +18,7 @@ from resources.models import (
     Organization,
     Phone,
     Schedule,
+    SearchPoint,
     Service,
     ServiceArea,
     ServiceAtLocation,
@@ -198,14 +199,16 @@ class _Bulk:
         self.rows.setdefault(Service, []).append(_service_values(org_id, record, record.retired_on))
         for model, rows in _child_rows(record).items():
             self.rows.setdefault(model, []).extend(rows)
+        service = _service_values(org_id, record, record.retired_on)
         for loc in _located(record):
+            location, address = _location_values(org_id, loc)
             if loc.id in existing_locations:
                 _write_location(session, org_id, loc)  # a place already in the directory: update it
             elif loc.id not in self.new_locations:
                 self.new_locations.add(loc.id)
-                location, address = _location_values(org_id, loc)
                 self.rows.setdefault(Location, []).append(location)
                 self.rows.setdefault(Address, []).append(address)
+            self.rows.setdefault(SearchPoint, []).extend(_search_points(service, record.categories, location))
             self.rows.setdefault(ServiceAtLocation, []).append(
                 {"id": f"{record.id}@{loc.id}", "service_id": record.id, "location_id": loc.id})
         self.count += 1
@@ -219,7 +222,7 @@ class _Bulk:
             return
         session.flush()  # organizations first, for the foreign keys
         for model in (Location, Address, Service, ServiceCategory, ServiceTag, Language, Phone, Schedule,
-                      ServiceArea, ServiceAtLocation):
+                      ServiceArea, ServiceAtLocation, SearchPoint):
             if rows := self.rows.get(model):
                 session.execute(insert(model), rows)
         self.rows.clear()
@@ -232,21 +235,57 @@ def _write_service(session: Session, org_id: str, record: ServiceRecord) -> bool
     assert service is not None
     retired_on = record.retired_on or service.retired_on
     # Child rows are rewritten whole: simpler and exact, and a service has only a handful of them.
-    for child in (ServiceCategory, ServiceTag, Phone, Schedule, Language, ServiceArea, ServiceAtLocation):
+    for child in (ServiceCategory, ServiceTag, Phone, Schedule, Language, ServiceArea, ServiceAtLocation,
+                  SearchPoint):
         session.execute(delete(child).where(child.service_id == record.id))
     session.expire(service)
-    for key, value in _service_values(org_id, record, retired_on).items():
+    values = _service_values(org_id, record, retired_on)
+    for key, value in values.items():
         setattr(service, key, value)
     for model, rows in _child_rows(record).items():
         session.add_all(model(**row) for row in rows)
     for loc in _located(record):
         _write_location(session, org_id, loc)
         session.add(ServiceAtLocation(id=f"{record.id}@{loc.id}", service_id=record.id, location_id=loc.id))
+        location, _ = _location_values(org_id, loc)
+        session.add_all(SearchPoint(**row) for row in _search_points(values, record.categories, location))
     return retired_on is not None and record.retired_on is None and record.status != "inactive"
+
+
+def _search_points(service: dict[str, object], categories: list[str],
+                   location: dict[str, object]) -> list[dict[str, object]]:
+    return [{"service_id": service["id"], "location_id": location["id"], "category": category,
+             "latitude": location["latitude"], "longitude": location["longitude"], "status": service["status"],
+             "minimum_age": service["minimum_age"], "maximum_age": service["maximum_age"],
+             "always_open": service["always_open"]} for category in dict.fromkeys(categories)]
+
+
+def sync_search_status(session: Session, service_id: str, status: str) -> None:
+    """After a curator changes a service's status (retire, restore, temporarily closed)."""
+    session.execute(update(SearchPoint).where(SearchPoint.service_id == service_id).values(status=status))
+
+
+def rebuild_search_points(session: Session) -> int:
+    """Refill search_point from the directory tables (a database built before the table existed)."""
+    session.execute(delete(SearchPoint))
+    source = (
+        select(Service.id, Location.id, ServiceCategory.category, Location.latitude, Location.longitude,
+               Service.status, Service.minimum_age, Service.maximum_age, Service.always_open)
+        .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+        .join(Location, Location.id == ServiceAtLocation.location_id)
+        .join(ServiceCategory, ServiceCategory.service_id == Service.id)
+    )
+    session.execute(insert(SearchPoint).from_select(
+        ["service_id", "location_id", "category", "latitude", "longitude", "status", "minimum_age", "maximum_age",
+         "always_open"], source))
+    return session.scalar(select(func.count()).select_from(SearchPoint)) or 0
 
 
 def _write_location(session: Session, org_id: str, loc: LocationRecord) -> None:
     values, address_values = _location_values(org_id, loc)
+    # Other services at this place are found through their own search rows: move those too.
+    session.execute(update(SearchPoint).where(SearchPoint.location_id == loc.id)
+                    .values(latitude=values["latitude"], longitude=values["longitude"]))
     location = session.get(Location, loc.id)
     if location is None:
         location = Location(id=loc.id, organization_id=org_id)

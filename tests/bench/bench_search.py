@@ -30,7 +30,7 @@ from resources.generate import _zips, synthetic_directory
 from resources.geo import Place, haversine_km
 from resources.models import CATEGORIES, Location, Schedule, Service, ServiceAtLocation, ServiceCategory
 from resources.schedule import PACIFIC, Opening, is_open
-from resources.search import SearchQuery, search
+from resources.search import MAX_LOCAL, SearchQuery, search
 from resources.store import upsert_organizations
 
 
@@ -63,7 +63,7 @@ def _naive(session: Session, query: SearchQuery) -> set[str]:
     for service_id, weekday, opens, closes in session.execute(
             select(Schedule.service_id, Schedule.weekday, Schedule.opens_min, Schedule.closes_min)):
         schedules.setdefault(service_id, []).append(Opening(weekday, opens, closes))
-    hits = set()
+    hits: dict[str, float] = {}
     rows = session.execute(
         select(Service.id, Service.status, Service.minimum_age, Service.maximum_age, Service.always_open,
                Location.latitude, Location.longitude)
@@ -76,9 +76,11 @@ def _naive(session: Session, query: SearchQuery) -> set[str]:
             continue
         if not is_open(always_open, schedules.get(service_id, []), query.now):
             continue
-        if haversine_km(query.place.latitude, query.place.longitude, lat, lon) <= query.radius_km:
-            hits.add(service_id)
-    return hits
+        distance = haversine_km(query.place.latitude, query.place.longitude, lat, lon)
+        if distance <= query.radius_km and distance < hits.get(service_id, math.inf):
+            hits[service_id] = distance
+    # search() ranks the nearest MAX_LOCAL: compare with the same cut
+    return set(sorted(hits, key=lambda service_id: (hits[service_id], service_id))[:MAX_LOCAL])
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -130,11 +132,12 @@ def main() -> int:
                     mismatches += 1
         with engine.connect() as connection:
             plan = connection.execute(text(
-                "EXPLAIN QUERY PLAN SELECT service.id FROM service JOIN service_at_location sal ON "
-                "sal.service_id = service.id JOIN location ON location.id = sal.location_id WHERE "
-                "location.latitude BETWEEN 37.5 AND 37.9 AND location.longitude BETWEEN -122.6 AND -122.1 AND "
-                "service.status = 'active' AND EXISTS (SELECT 1 FROM service_category WHERE service_id = service.id "
-                "AND category IN ('shelter'))")).all()
+                "EXPLAIN QUERY PLAN SELECT service_id, latitude, longitude FROM search_point WHERE category IN "
+                "('shelter') AND latitude BETWEEN 37.5 AND 37.9 AND longitude BETWEEN -122.6 AND -122.1 AND "
+                "status = 'active' AND (minimum_age IS NULL OR minimum_age <= 16) AND (maximum_age IS NULL OR "
+                "maximum_age >= 16) AND (always_open = 1 OR EXISTS (SELECT 1 FROM schedule WHERE "
+                "schedule.service_id = search_point.service_id AND schedule.weekday = 2 AND opens_min <= 600 "
+                "AND closes_min > 600))")).all()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(f"\n{args.services:,} synthetic services, {args.queries:,} random queries (category + point + radius "
