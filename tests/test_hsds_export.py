@@ -258,3 +258,43 @@ def test_round_trip_on_postgres(tmp_path: Path) -> None:
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def test_search_index_follows_reimport_and_rebuilds(directory, tmp_path: Path) -> None:
+    from sqlalchemy import delete
+
+    from resources.models import SearchPoint
+
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(CONFIDENTIAL.replace("{address: 1 Open St, city: Oakland, zip: \"94612\"}",
+                                          "{address: 1 Open St, city: Fresno, zip: \"93721\"}"))
+    report = import_paths(directory, [moved])
+    assert report.updated == ["ala-safe-house-evening"]
+    fresno, oakland = gazetteer().by_name("Fresno"), gazetteer().by_name("Oakland")
+    sessions = session_factory(directory)
+
+    def local_ids(place) -> set[str]:
+        with sessions() as session:
+            hits = search(session, SearchQuery(categories=("drop_in",), place=place, radius_km=25.0)).hits
+        return {h.id for h in hits if h.scope == "local"}
+
+    assert "ala-safe-house-evening" in local_ids(fresno)
+    assert "ala-safe-house-evening" not in local_ids(oakland)
+    before = local_ids(fresno)
+    with sessions() as session, session.begin():
+        session.execute(delete(SearchPoint))  # as in a database built before the table existed
+    assert not local_ids(fresno)
+    create_schema(directory)
+    assert local_ids(fresno) == before
+
+
+def test_generate_fills_an_empty_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from resources.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bench.db'}")
+    assert main(["generate", "--services", "40"]) == 0
+    engine = sqlite_engine(tmp_path, "bench.db")
+    services = dump(engine)["services"]
+    assert len(services) == 40
+    assert all(s["name"].startswith("Synthetic Service") for s in services.values())
+    assert all("555-01" in phone[2] for s in services.values() for phone in s["phones"])
