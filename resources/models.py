@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -74,7 +75,12 @@ class Organization(Base):
 
 class Service(Base):
     __tablename__ = "service"
-    __table_args__ = (Index("ix_service_status", "status"), Index("ix_service_statewide", "statewide"))
+    __table_args__ = (
+        Index("ix_service_status", "status"),
+        # Partial: the few statewide lines, found without reading a statewide directory's other rows.
+        Index("ix_service_statewide_only", "id", sqlite_where=text("statewide = 1"),
+              postgresql_where=text("statewide")),
+    )
 
     id: Mapped[str] = mapped_column(String(120), primary_key=True)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)

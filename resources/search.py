@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, exists, or_, select, text
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from resources.geo import Place, haversine_km
 from resources.models import Location, Schedule, SearchPoint, Service, ServiceArea, ServiceCategory
@@ -22,7 +22,7 @@ from resources.records import dial_digits
 from resources.schedule import PACIFIC, Opening, describe_hours, describe_time, is_open, next_opening, now_pacific
 
 RADII_KM = (25.0, 60.0, 150.0)
-MAX_LOCAL = 40  # nearest located services ranked per search; nobody pages past this on a phone
+MAX_LOCAL = 24  # nearest located services ranked per search (8 pages of 3 cards); nobody pages further
 # How many kilometres of distance one unit of misfit costs in the ranking.
 _MISSING_TAG_KM = 12.0
 _CLOSED_NOW_KM = 6.0
@@ -31,6 +31,8 @@ _STALE_AFTER = dt.timedelta(days=365)
 _NO_PHONE_KM = 15.0  # a card you can only visit or look up online is less use on a phone at night
 _TEMPORARILY_CLOSED_KM = 500.0  # after everything that is open for business
 _VISIBLE = ("active", "temporarily closed")
+# What a card needs; service areas are not shown, so not loaded.
+_LOAD = (selectinload(Service.organization), lazyload(Service.service_areas))
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +197,7 @@ def _within(session: Session, query: SearchQuery, radius_km: float, now: dt.date
     if not nearest:
         return []
     services = session.scalars(
-        select(Service).where(Service.id.in_(nearest)).options(selectinload(Service.organization))
+        select(Service).where(Service.id.in_(nearest)).options(*_LOAD)
     ).all()
     return [(service, best[service.id]) for service in services]
 
@@ -210,15 +212,16 @@ def _county_wide(session: Session, query: SearchQuery, now: dt.datetime) -> Sequ
                 *_base_filter(query, now),
             )
         )
-        .options(selectinload(Service.organization))
+        .options(*_LOAD)
     ).all()
 
 
 def _statewide(session: Session, query: SearchQuery, now: dt.datetime) -> Sequence[Service]:
     return session.scalars(
         select(Service)
-        .where(and_(Service.statewide.is_(True), *_base_filter(query, now)))
-        .options(selectinload(Service.organization))
+        .where(and_(text("service.statewide = 1" if session.get_bind().dialect.name == "sqlite"
+                         else "service.statewide"), *_base_filter(query, now)))
+        .options(*_LOAD)
     ).all()
 
 
