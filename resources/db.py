@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from resources.models import Base
@@ -50,11 +50,34 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # A statewide directory is ~100 MB: keep the hot index pages in memory (64 MB cache, 256 MB mapped).
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
+
+
+# Columns added after the first release: (table, column, SQL type). create_all() makes new tables but never
+# alters existing ones, so a directory built by an older version gets these added in place.
+_ADDED_COLUMNS = (("service", "retired_on", "DATE"),)
 
 
 def create_schema(engine: Engine) -> None:
     Base.metadata.create_all(engine)
+    for table in Base.metadata.sorted_tables:  # indexes added later to tables that already existed
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table, column, sql_type in _ADDED_COLUMNS:
+            if column not in {c["name"] for c in inspector.get_columns(table)}:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+        empty_index = connection.execute(text("SELECT NOT EXISTS (SELECT 1 FROM search_point)")).scalar()
+        has_located = connection.execute(text("SELECT EXISTS (SELECT 1 FROM service_at_location)")).scalar()
+    if empty_index and has_located:
+        from resources.store import rebuild_search_points
+
+        with session_factory(engine)() as session, session.begin():
+            rebuild_search_points(session)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import (
     Boolean,
     Date,
+    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -73,7 +75,12 @@ class Organization(Base):
 
 class Service(Base):
     __tablename__ = "service"
-    __table_args__ = (Index("ix_service_status", "status"),)
+    __table_args__ = (
+        Index("ix_service_status", "status"),
+        # Partial: the few statewide lines, found without reading a statewide directory's other rows.
+        Index("ix_service_statewide_only", "id", sqlite_where=text("statewide = 1"),
+              postgresql_where=text("statewide")),
+    )
 
     id: Mapped[str] = mapped_column(String(120), primary_key=True)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
@@ -93,6 +100,8 @@ class Service(Base):
     verified_on: Mapped[dt.date] = mapped_column(Date)
     # Statewide/national reach for services without a location near the person (hotlines, online help).
     statewide: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when a curator retires the service (status becomes inactive); the row and its history stay.
+    retired_on: Mapped[dt.date | None] = mapped_column(Date)
 
     organization: Mapped[Organization] = relationship(back_populates="services")
     categories: Mapped[list[ServiceCategory]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -202,5 +211,41 @@ class ServiceArea(Base):
 
     id: Mapped[str] = mapped_column(String(150), primary_key=True)
     service_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(120))  # a county name, or "California" / "United States"
+    name: Mapped[str] = mapped_column(String(120), index=True)  # a county, or "California" / "United States"
     extent_type: Mapped[str] = mapped_column(String(30), default="county")
+
+
+class ChangeLog(Base):
+    """What happened to a service and when: created/updated by an import, retired, alert set. Never pruned."""
+
+    __tablename__ = "change_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service_id: Mapped[str] = mapped_column(String(120), index=True)  # no FK: history outlives rows
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str] = mapped_column(String(30))  # created | updated | retired | restored | alert
+    source: Mapped[str] = mapped_column(String(500), default="")  # file imported, or "cli"
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SearchPoint(Base):
+    """Search's own index: one row per (service, location, category) with what the located-services query
+    filters on, so category + bounding box + age + status are answered from one covering index without
+    touching the service table. Rewritten by the store with the service; never edited by hand."""
+
+    __tablename__ = "search_point"
+    __table_args__ = (
+        Index("ix_search_point_find", "category", "latitude", "longitude", "status", "minimum_age", "maximum_age",
+              "always_open", "service_id"),
+        Index("ix_search_point_location", "location_id"),
+    )
+
+    service_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), primary_key=True)
+    location_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(30))
+    minimum_age: Mapped[int | None] = mapped_column(Integer)
+    maximum_age: Mapped[int | None] = mapped_column(Integer)
+    always_open: Mapped[bool] = mapped_column(Boolean, default=False)

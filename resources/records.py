@@ -7,6 +7,7 @@ database, and every problem is reported with where it came from (`file:line` or 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ _TIME_RE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)(?::[0-5]\d)?$")
 _ZIP_RE = re.compile(r"^\d{5}$")
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 _URL_RE = re.compile(r"^https?://[^\s]+$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SHORT_CODES = {"911", "988", "211", "311", "711"}
 
 
@@ -76,6 +78,16 @@ class ServiceRecord:
     service_areas: list[str] = field(default_factory=list)
     location: LocationRecord | None = None
     where: str = ""
+    # More places the service is delivered at (HSDS service_at_locations beyond the first).
+    extra_locations: list[LocationRecord] = field(default_factory=list)
+    # Where a field came from when it is not `where` itself: our field name → (where, source field name),
+    # e.g. "phone" → ("feed.json: $.services[2].phones[0]", "number"), so problems point at the exact spot.
+    origins: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Set by `python -m resources retire`; an import never reactivates a retired service.
+    retired_on: dt.date | None = None
+
+    def locations(self) -> list[LocationRecord]:
+        return ([self.location] if self.location is not None else []) + self.extra_locations
 
 
 @dataclass(slots=True)
@@ -118,10 +130,18 @@ def dial_digits(number: str) -> str | None:
     return None
 
 
+_INTERNATIONAL = re.compile(r"^\+[1-9][\d\s().-]{6,20}$")
+
+
 def phone_problem(number: str) -> str | None:
     if re.sub(r"\D", "", number) in _SHORT_CODES and len(number.strip()) <= 5:
         return None
-    return None if dial_digits(number) else f"not a US phone number: {number!r}"
+    if dial_digits(number):
+        return None
+    # "+44 1234 234567": an international number in E.164 style (7–15 digits after the +).
+    if _INTERNATIONAL.match(number.strip()) and 7 <= len(re.sub(r"\D", "", number)) <= 15:
+        return None
+    return f"not a US phone number (nor a +country number): {number!r}"
 
 
 def text_problem(value: str) -> str | None:
@@ -140,7 +160,8 @@ def validate_service(record: ServiceRecord, seen_ids: set[str]) -> list[Problem]
     problems: list[Problem] = []
 
     def bad(field_name: str, message: str) -> None:
-        problems.append(Problem(record.where, field_name, message))
+        where, source_field = record.origins.get(field_name, (record.where, field_name))
+        problems.append(Problem(where, source_field, message))
 
     if not _ID_RE.match(record.id):
         bad("id", f"must be 1–120 letters, digits or . _ : - (got {record.id!r})")
@@ -181,13 +202,27 @@ def validate_service(record: ServiceRecord, seen_ids: set[str]) -> list[Problem]
                 f"({_fmt(opening.opens_min)}–{_fmt(opening.closes_min)})")
     if record.status not in ("active", "inactive", "defunct", "temporarily closed"):
         bad("status", f"unknown status {record.status!r}")
-    if (loc := record.location) is not None:
-        if not -90 <= loc.latitude <= 90:
-            bad("latitude", f"out of range: {loc.latitude}")
-        if not -180 <= loc.longitude <= 180:
-            bad("longitude", f"out of range: {loc.longitude}")
+    for i, loc in enumerate(record.locations()):
+        suffix = "" if i == 0 else f"#{i}"
+        if not math.isfinite(loc.latitude) or not -90 <= loc.latitude <= 90:
+            bad("latitude" + suffix, f"out of range (-90..90): {loc.latitude}")
+        if not math.isfinite(loc.longitude) or not -180 <= loc.longitude <= 180:
+            bad("longitude" + suffix, f"out of range (-180..180): {loc.longitude}")
         if loc.postal_code and not _ZIP_RE.match(loc.postal_code):
-            bad("zip", f"not a 5-digit ZIP: {loc.postal_code!r}")
+            bad("zip" + suffix, f"not a 5-digit ZIP: {loc.postal_code!r}")
+        if not loc.city.strip():
+            bad("city" + suffix, "is empty")
+        if loc.id and not _ID_RE.match(loc.id):
+            bad("location_id" + suffix, f"must be 1–120 letters, digits or . _ : - (got {loc.id!r})")
+    if len(record.name) > 300:
+        bad("name", f"is longer than 300 characters ({len(record.name)})")
+    for label, value, limit in (("url", record.url, 500), ("email", record.email, 200),
+                                ("source_url", record.source_url, 1000), ("phone", record.phone, 80),
+                                ("text", record.text, 80)):
+        if value is not None and len(value) > limit:
+            bad(label, f"is longer than {limit} characters")
+    if record.email and not _EMAIL_RE.match(record.email):
+        bad("email", f"not an email address: {record.email!r}")
     return problems
 
 

@@ -13,21 +13,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, exists, or_, select, text
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from resources.geo import Place, haversine_km
-from resources.models import Location, Service, ServiceArea, ServiceAtLocation, ServiceCategory
+from resources.models import Location, Schedule, SearchPoint, Service, ServiceArea, ServiceCategory
 from resources.records import dial_digits
-from resources.schedule import Opening, describe_hours, describe_time, is_open, next_opening, now_pacific
+from resources.schedule import PACIFIC, Opening, describe_hours, describe_time, is_open, next_opening, now_pacific
 
 RADII_KM = (25.0, 60.0, 150.0)
+MAX_LOCAL = 24  # nearest located services ranked per search (8 pages of 3 cards); nobody pages further
 # How many kilometres of distance one unit of misfit costs in the ranking.
 _MISSING_TAG_KM = 12.0
 _CLOSED_NOW_KM = 6.0
 _STALE_KM = 8.0
 _STALE_AFTER = dt.timedelta(days=365)
 _NO_PHONE_KM = 15.0  # a card you can only visit or look up online is less use on a phone at night
+_TEMPORARILY_CLOSED_KM = 500.0  # after everything that is open for business
+_VISIBLE = ("active", "temporarily closed")
+# What a card needs; service areas are not shown, so not loaded.
+_LOAD = (selectinload(Service.organization), lazyload(Service.service_areas))
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,8 @@ class SearchQuery:
     tags: tuple[str, ...] = ()  # preferences: ranked up, not required
     language: str | None = None
     now: dt.datetime | None = None
+    open_now: bool = False  # only services open at `now` (filtered in SQL)
+    radius_km: float | None = None  # search exactly this radius instead of widening 25 → 60 → 150 km
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,38 +106,44 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     """All matching services, best first (callers page through `hits`)."""
     now = query.now or now_pacific()
     if query.place is None:
-        services = _statewide(session, query)
+        services = _statewide(session, query, now)
         hits = _rank(services, query, now, distances={}, scope="statewide")
         return SearchResult(hits=hits, radius_km=None, any_open_now=any(h.open_now for h in hits))
 
-    radius = RADII_KM[0]
+    radius = query.radius_km or RADII_KM[0]
     local: list[tuple[Service, float]] = []
-    for radius in RADII_KM:
-        local = _within(session, query, radius)
+    for radius in (query.radius_km,) if query.radius_km else RADII_KM:
+        local = _within(session, query, radius, now)
         if len(local) >= 3:
             break
     distances = {s.id: d for s, d in local}
     local_hits = _rank([s for s, _ in local], query, now, distances, scope="local")
     seen = {h.id for h in local_hits}
-    county_services = [s for s in _county_wide(session, query) if s.id not in seen]
+    county_services = [s for s in _county_wide(session, query, now) if s.id not in seen]
     county_hits = _rank(county_services, query, now, {}, scope="county")
     seen |= {h.id for h in county_hits}
-    statewide_hits = _rank([s for s in _statewide(session, query) if s.id not in seen], query, now, {},
+    statewide_hits = _rank([s for s in _statewide(session, query, now) if s.id not in seen], query, now, {},
                            scope="statewide")
     hits = local_hits + county_hits + statewide_hits
     return SearchResult(
         hits=hits,
         radius_km=radius,
-        widened=radius != RADII_KM[0],
+        widened=radius != (query.radius_km or RADII_KM[0]),
         any_open_now=any(h.open_now for h in local_hits + county_hits),
     )
 
 
-def _base_filter(query: SearchQuery) -> list[Any]:
+def _base_filter(query: SearchQuery, now: dt.datetime) -> list[Any]:
+    # Temporarily closed services stay visible (last, with their alert) so nobody travels to a closed door;
+    # retired ones (status inactive, retired_on set) and defunct ones never appear.
     conditions: list[Any] = [
-        Service.status == "active",
-        Service.id.in_(select(ServiceCategory.service_id).where(ServiceCategory.category.in_(query.categories))),
+        Service.status == "active" if query.open_now else Service.status.in_(_VISIBLE),
+        # EXISTS, not IN (subquery): the category must not drive the plan (a fifth of a statewide directory
+        # shares a category); the indexed bounding box, county or statewide flag does.
+        Service.categories.any(ServiceCategory.category.in_(query.categories)),
     ]
+    if query.open_now:
+        conditions.append(or_(Service.always_open.is_(True), _open_at(Service.id, now)))
     if query.age is not None:
         conditions += [
             or_(Service.minimum_age.is_(None), Service.minimum_age <= query.age),
@@ -139,51 +152,76 @@ def _base_filter(query: SearchQuery) -> list[Any]:
     return conditions
 
 
-def _within(session: Session, query: SearchQuery, radius_km: float) -> list[tuple[Service, float]]:
+def _open_at(service_id: Any, now: dt.datetime) -> Any:
+    """EXISTS a weekly opening of that service covering `now` (today's, or last night's past midnight).
+
+    Correlated, so it is checked only for the few candidates the index found, never for every service."""
+    local = now.astimezone(PACIFIC)
+    minute, today = local.hour * 60 + local.minute, local.weekday()
+    return exists().where(Schedule.service_id == service_id, or_(
+        and_(Schedule.weekday == today, Schedule.opens_min <= minute, Schedule.closes_min > minute),
+        and_(Schedule.weekday == (today - 1) % 7, Schedule.closes_min > 1440 + minute),
+    ))
+
+
+def _within(session: Session, query: SearchQuery, radius_km: float, now: dt.datetime) -> list[tuple[Service, float]]:
+    """Services within the radius, nearest first (at most MAX_LOCAL of them).
+
+    Two steps, so a dense city costs little: ids and points from the indexed bounding box (plain rows), real
+    distances in Python over that small set, then full records only for the nearest MAX_LOCAL.
+    """
     place = query.place
     assert place is not None
     dlat = radius_km / 111.0
     dlon = radius_km / (111.0 * max(math.cos(math.radians(place.latitude)), 0.01))
+    conditions: list[Any] = [
+        SearchPoint.category.in_(query.categories),
+        SearchPoint.latitude.between(place.latitude - dlat, place.latitude + dlat),
+        SearchPoint.longitude.between(place.longitude - dlon, place.longitude + dlon),
+        SearchPoint.status == "active" if query.open_now else SearchPoint.status.in_(_VISIBLE),
+    ]
+    if query.age is not None:
+        conditions += [or_(SearchPoint.minimum_age.is_(None), SearchPoint.minimum_age <= query.age),
+                       or_(SearchPoint.maximum_age.is_(None), SearchPoint.maximum_age >= query.age)]
+    if query.open_now:
+        conditions.append(or_(SearchPoint.always_open.is_(True), _open_at(SearchPoint.service_id, now)))
     rows = session.execute(
-        select(Service, Location.latitude, Location.longitude)
-        .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
-        .join(Location, Location.id == ServiceAtLocation.location_id)
-        .where(
-            and_(
-                Location.latitude.between(place.latitude - dlat, place.latitude + dlat),
-                Location.longitude.between(place.longitude - dlon, place.longitude + dlon),
-                *_base_filter(query),
-            )
-        )
-        .options(selectinload(Service.organization))
+        select(SearchPoint.service_id, SearchPoint.latitude, SearchPoint.longitude).where(and_(*conditions))
     ).all()
-    best: dict[str, tuple[Service, float]] = {}
-    for service, lat, lon in rows:
+    best: dict[str, float] = {}
+    for service_id, lat, lon in rows:
         distance = haversine_km(place.latitude, place.longitude, lat, lon)
-        if distance <= radius_km and (service.id not in best or distance < best[service.id][1]):
-            best[service.id] = (service, distance)
-    return list(best.values())
+        if distance <= radius_km and distance < best.get(service_id, math.inf):
+            best[service_id] = distance
+    nearest = sorted(best, key=lambda service_id: (best[service_id], service_id))[:MAX_LOCAL]
+    if not nearest:
+        return []
+    services = session.scalars(
+        select(Service).where(Service.id.in_(nearest)).options(*_LOAD)
+    ).all()
+    return [(service, best[service.id]) for service in services]
 
 
-def _county_wide(session: Session, query: SearchQuery) -> Sequence[Service]:
+def _county_wide(session: Session, query: SearchQuery, now: dt.datetime) -> Sequence[Service]:
     assert query.place is not None
     return session.scalars(
         select(Service)
         .where(
             and_(
                 Service.id.in_(select(ServiceArea.service_id).where(ServiceArea.name == query.place.county)),
-                *_base_filter(query),
+                *_base_filter(query, now),
             )
         )
-        .options(selectinload(Service.organization))
+        .options(*_LOAD)
     ).all()
 
 
-def _statewide(session: Session, query: SearchQuery) -> Sequence[Service]:
+def _statewide(session: Session, query: SearchQuery, now: dt.datetime) -> Sequence[Service]:
     return session.scalars(
         select(Service)
-        .where(and_(Service.statewide.is_(True), *_base_filter(query)))
-        .options(selectinload(Service.organization))
+        .where(and_(text("service.statewide = 1" if session.get_bind().dialect.name == "sqlite"
+                         else "service.statewide"), *_base_filter(query, now)))
+        .options(*_LOAD)
     ).all()
 
 
@@ -201,6 +239,8 @@ def _rank(
         penalty += _MISSING_TAG_KM * sum(1 for tag in query.tags if tag not in hit.tags)
         if hit.open_now is False:
             penalty += _CLOSED_NOW_KM
+        if service.status != "active":
+            penalty += _TEMPORARILY_CLOSED_KM
         if now.date() - service.verified_on > _STALE_AFTER:
             penalty += _STALE_KM
         if query.language and query.language not in {lang.code for lang in service.languages}:
@@ -212,7 +252,8 @@ def _rank(
 
 def _hit(service: Service, query: SearchQuery, now: dt.datetime, distance: float | None, scope: str) -> ResourceHit:
     openings = [Opening(s.weekday, s.opens_min, s.closes_min) for s in service.schedules]
-    open_now = is_open(service.always_open, openings, now)
+    closed = service.status != "active"
+    open_now = False if closed else is_open(service.always_open, openings, now)
     upcoming = next_opening(service.always_open, openings, now) if open_now is False else None
     location = service.service_at_locations[0].location if service.service_at_locations else None
     categories = [c.category for c in service.categories]
@@ -236,7 +277,7 @@ def _hit(service: Service, query: SearchQuery, now: dt.datetime, distance: float
         distance_km=None if distance is None else round(distance, 1),
         verified_on=service.verified_on.isoformat(),
         source_url=service.source_url,
-        alert=service.alert,
+        alert=service.alert or ("Temporarily closed — call before going" if closed else None),
         tags=tuple(t.tag for t in service.tags),
         scope=scope,
     )
