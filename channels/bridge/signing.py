@@ -22,10 +22,11 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, st
 
 
 def verify(secret: str, body: bytes, signature: str | None, timestamp: str | None, now: float | None = None) -> bool:
-    if not secret or not signature or not timestamp or not timestamp.isdigit():
+    # isdigit() alone accepts "¹" and other Unicode digits that int() refuses: ASCII digits only.
+    if not secret or not signature or not timestamp or not (timestamp.isascii() and timestamp.isdigit()):
         return False
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > MAX_SKEW_SECONDS:
         return False
     expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
