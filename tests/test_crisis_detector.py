@@ -10,12 +10,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.crisis import CATEGORIES, LEVELS, CrisisDetector, CrisisVerdict
-from bot.crisis.detector import BOOST_THRESHOLD, load_lexicon, model_features, train_model, training_fingerprint
+from bot.crisis.crossval import fold_of
+from bot.crisis.detector import (
+    CONCERN_THRESHOLD,
+    URGENT_THRESHOLD,
+    combine,
+    load_lexicon,
+    model_features,
+    train_model,
+    training_fingerprint,
+)
 from bot.crisis.evaluate import (
     BLIND_SPLITS,
     DEFAULT_TSV,
     MAX_FPR,
     MIN_RECALL,
+    label,
     read_rows,
     score,
     training_data,
@@ -400,7 +410,40 @@ def test_rules_alone_still_work() -> None:
     rules_only = CrisisDetector(use_model=False)
     assert rules_only.model is None
     assert rules_only.analyse("kms").is_crisis and not rules_only.analyse("hi").is_crisis
-    assert 0.5 < BOOST_THRESHOLD < 1
+    assert 0 < CONCERN_THRESHOLD <= URGENT_THRESHOLD < 1
+
+
+def test_a_model_verdict_says_so_for_the_advocate(detector: CrisisDetector) -> None:
+    reading = detector.rule_pass("zzqx blorp")
+    assert reading.model_ceiling == "urgent" and reading.verdict.level == "none"
+    urgent = combine(reading, {"crisis": 0.97, "suicidal": 0.9, "self_harm": 0.6, "abuse": 0.1})
+    assert urgent.level == "urgent" and urgent.categories == ("suicidal", "self_harm")
+    assert urgent.evidence[0].startswith("model 0.97")
+    check_in = combine(reading, {"crisis": (CONCERN_THRESHOLD + URGENT_THRESHOLD) / 2, "abuse": 0.8})
+    assert check_in.level == "concern" and check_in.categories == ("abuse",)
+    assert "model" in check_in.evidence[0]
+    assert combine(reading, {"crisis": CONCERN_THRESHOLD / 2}).level == "none"
+
+
+def test_a_rule_crisis_keeps_the_rule_verdict(detector: CrisisDetector) -> None:
+    reading = detector.rule_pass("he locked me in the motel room")
+    assert combine(reading, {"crisis": 0.0}) == reading.verdict
+    assert reading.verdict.level == "imminent"
+
+
+def test_model_path_raises_recall_on_a_held_out_fold() -> None:
+    """Train on four folds of eval_en.tsv, score the fifth: rules + model must find more crises than rules alone
+    (and this can fail: a model that learned nothing adds nothing)."""
+    rows = [r for r in read_rows([DEFAULT_TSV]) if r.split in ("tune", "seen")]
+    folds = fold_of(rows)
+    rules = CrisisDetector(use_model=False)
+    readings = [rules.rule_pass(r.text) for r in rows]
+    train = [i for i, f in enumerate(folds) if f != 0]
+    model = train_model([readings[i].text for i in train], [label(rows[i]) for i in train], epochs=150)
+    held = [i for i, f in enumerate(folds) if f == 0 and rows[i].is_crisis]
+    by_rules = sum(readings[i].verdict.is_crisis for i in held)
+    combined = sum(combine(readings[i], model.probabilities(model_features(readings[i].text))).is_crisis for i in held)
+    assert combined >= by_rules + 0.03 * len(held), (by_rules, combined, len(held))
 
 
 # --- properties ----------------------------------------------------------------------------------

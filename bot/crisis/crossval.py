@@ -1,0 +1,151 @@
+"""k-fold cross-validation of rules + model on eval_en.tsv: `python -m bot.crisis.evaluate --cv`.
+
+The rules are the same in every fold (they are hand-written; note they were tuned on the old rows, so
+their recall there is in-sample; the `v5` batch was written after them in other styles and never tuned
+into them, so it is the honest part). The model is trained on k-1 folds and scores the held-out fold.
+Every threshold is then scored on the out-of-fold probabilities; the urgent threshold chosen is the
+highest one whose out-of-fold recall (urgent+imminent) on all rows is >= TARGET_RECALL, which is the
+lowest false-positive rate at that recall. The v5 batch is reported next to it. The concern threshold is
+the lowest one (<= the urgent one) at which no more than MAX_CHECK_IN_RATE of the rows labeled `none` get a
+check-in or more (out of fold, all rows).
+
+Folds are stratified by crisis/non-crisis and assigned from a hash of the text: deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.crisis.detector import CrisisDetector, RuleReading, combine
+from bot.crisis.evaluate import Row, label
+from bot.crisis.statmodel import DEFAULT_C, model_features, train_model
+from bot.crisis.verdict import CATEGORIES, CrisisVerdict
+
+FOLDS = 5
+TARGET_RECALL = 0.98
+# A check-in is gentle but not free: at most this share of non-crisis messages gets one (or more).
+MAX_CHECK_IN_RATE = 0.25
+FRESH_BATCH = "v5"
+GRID = tuple(round(0.05 + 0.01 * i, 2) for i in range(91))  # 0.05 .. 0.95
+
+
+def fold_of(rows: Sequence[Row], k: int = FOLDS) -> list[int]:
+    folds = [0] * len(rows)
+    for crisis in (True, False):
+        members = [i for i, r in enumerate(rows) if r.is_crisis == crisis]
+        members.sort(key=lambda i: hashlib.sha256(rows[i].text.encode()).hexdigest())
+        for rank, i in enumerate(members):
+            folds[i] = rank % k
+    return folds
+
+
+def out_of_fold(
+    rows: Sequence[Row], readings: Sequence[RuleReading], c: float = DEFAULT_C, k: int = FOLDS,
+) -> list[dict[str, float]]:
+    """Per row, the probabilities of a model that never saw it."""
+    folds = fold_of(rows, k)
+    result: list[dict[str, float]] = [{} for _ in rows]
+    for fold in range(k):
+        train = [i for i in range(len(rows)) if folds[i] != fold]
+        model = train_model([readings[i].text for i in train], [label(rows[i]) for i in train], c=c)
+        for i in range(len(rows)):
+            if folds[i] == fold:
+                result[i] = model.probabilities(model_features(readings[i].text))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    recall: float
+    fpr: float
+    positives: int
+    negatives: int
+    per_category: dict[str, tuple[int, int]]
+    checked_in: float  # crisis rows given at least a check-in
+    negatives_checked_in: float  # rows labeled `none` given at least a check-in
+
+
+def score(rows: Sequence[Row], verdicts: Sequence[CrisisVerdict]) -> Score:
+    positives = [(r, v) for r, v in zip(rows, verdicts, strict=True) if r.is_crisis]
+    negatives = [(r, v) for r, v in zip(rows, verdicts, strict=True) if not r.is_crisis]
+    per_category = {}
+    for category in CATEGORIES:
+        with_it = [(r, v) for r, v in positives if category in r.categories]
+        per_category[category] = (sum(v.is_crisis and category in v.categories for _, v in with_it), len(with_it))
+    return Score(
+        recall=sum(v.is_crisis for _, v in positives) / max(len(positives), 1),
+        fpr=sum(v.is_crisis for _, v in negatives) / max(len(negatives), 1),
+        positives=len(positives), negatives=len(negatives), per_category=per_category,
+        checked_in=sum(v.level != "none" for _, v in positives) / max(len(positives), 1),
+        negatives_checked_in=sum(v.level != "none" for r, v in negatives if r.level == "none")
+        / max(sum(r.level == "none" for r, _ in negatives), 1),
+    )
+
+
+def sweep(
+    rows: Sequence[Row], readings: Sequence[RuleReading], probabilities: Sequence[dict[str, float]],
+) -> list[tuple[float, Score, Score]]:
+    """(urgent threshold, all rows, v5 rows) for each threshold of the grid, concern threshold unused."""
+    fresh = [i for i, r in enumerate(rows) if r.batch == FRESH_BATCH]
+    out = []
+    for t in GRID:
+        verdicts = [combine(reading, p, t, t) for reading, p in zip(readings, probabilities, strict=True)]
+        out.append((t, score(rows, verdicts), score([rows[i] for i in fresh], [verdicts[i] for i in fresh])))
+    return out
+
+
+def choose(table: Sequence[tuple[float, Score, Score]]) -> float | None:
+    ok = [t for t, every, _ in table if every.recall >= TARGET_RECALL]
+    return max(ok) if ok else None
+
+
+def choose_concern(
+    rows: Sequence[Row], readings: Sequence[RuleReading], probabilities: Sequence[dict[str, float]],
+    urgent: float,
+) -> float:
+    for t in sorted(g for g in GRID if g <= urgent):
+        verdicts = [combine(x, q, urgent, t) for x, q in zip(readings, probabilities, strict=True)]
+        if score(rows, verdicts).negatives_checked_in <= MAX_CHECK_IN_RATE:
+            return t
+    return urgent
+
+
+def run(rows: Sequence[Row], cs: Sequence[float] = (DEFAULT_C,)) -> str:
+    rows = [r for r in rows if r.split in ("tune", "seen")]
+    detector = CrisisDetector(use_model=False)
+    readings = [detector.rule_pass(r.text) for r in rows]
+    fresh = [i for i, r in enumerate(rows) if r.batch == FRESH_BATCH]
+    out: list[str] = []
+    rules_all = score(rows, [x.verdict for x in readings])
+    rules_fresh = score([rows[i] for i in fresh], [readings[i].verdict for i in fresh])
+    out.append(f"== {FOLDS}-fold CV on {len(rows)} rows ({len(fresh)} in batch {FRESH_BATCH})")
+    out.append(f"   rules alone: all recall {rules_all.recall:.3f} FPR {rules_all.fpr:.3f}; "
+               f"{FRESH_BATCH} recall {rules_fresh.recall:.3f} FPR {rules_fresh.fpr:.3f}")
+    for c in cs:
+        probabilities = out_of_fold(rows, readings, c=c)
+        p = np.array([x["crisis"] for x in probabilities])
+        y = np.array([r.is_crisis for r in rows])
+        out.append(f"-- C={c}: model alone at 0.5: recall {np.mean(p[y] >= 0.5):.3f} FPR {np.mean(p[~y] >= 0.5):.3f}")
+        table = sweep(rows, readings, probabilities)
+        for t, every, fresh_score in table:
+            if round(t * 100) % 5 == 0:
+                out.append(f"   t={t:.2f}  all recall {every.recall:.3f} FPR {every.fpr:.3f}   "
+                           f"{FRESH_BATCH} recall {fresh_score.recall:.3f} FPR {fresh_score.fpr:.3f}")
+        chosen = choose(table)
+        if chosen is None:
+            out.append("   no threshold reaches the target recall")
+            continue
+        concern = choose_concern(rows, readings, probabilities, chosen)
+        verdicts = [combine(x, q, chosen, concern) for x, q in zip(readings, probabilities, strict=True)]
+        every = score(rows, verdicts)
+        fresh_score = score([rows[i] for i in fresh], [verdicts[i] for i in fresh])
+        out.append(f"   chosen: urgent >= {chosen:.2f}, concern >= {concern:.2f}")
+        for name, s in (("all", every), (FRESH_BATCH, fresh_score)):
+            out.append(f"   [{name}] recall {s.recall:.3f} ({s.positives}) FPR {s.fpr:.3f} ({s.negatives}); "
+                       f"check-in or more: crisis {s.checked_in:.3f}, `none` rows {s.negatives_checked_in:.3f}")
+            out.append("      " + "  ".join(f"{cat} {hit}/{total}" for cat, (hit, total) in s.per_category.items()))
+    return "\n".join(out)
