@@ -133,10 +133,12 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 
 @dataclass
 class LoginLimiter:
-    """At most `max_failures` wrong passwords per account name and per client address in `window_s`;
-    while over the limit even the right password is refused (so guessing gains nothing)."""
+    """At most `max_failures` wrong passwords per account name (and `max_failures_per_address` per client
+    address, for guessing across names) in `window_s`; while over the limit even the right password is
+    refused, so guessing gains nothing. Keys are "name:…" and "ip:…"."""
 
     max_failures: int = 5
+    max_failures_per_address: int = 50
     window_s: float = 15 * 60
     clock: Callable[[], float] = field(default=time.monotonic)
     _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
@@ -149,7 +151,10 @@ class LoginLimiter:
         return entries
 
     def blocked(self, *keys: str) -> bool:
-        return any(len(self._recent(k)) >= self.max_failures for k in keys)
+        return any(len(self._recent(k)) >= self._limit(k) for k in keys)
+
+    def _limit(self, key: str) -> int:
+        return self.max_failures_per_address if key.startswith("ip:") else self.max_failures
 
     def failed(self, *keys: str) -> None:
         for key in keys:

@@ -259,9 +259,10 @@ async def _after_change(request: web.Request, handoff_id: int) -> None:
 @routes.post("/desk/api/handoffs/{handoff_id}/claim")
 @desk_api(write=True)
 async def claim(request: web.Request, who: DeskIdentity) -> web.Response:
-    item, problem = await _item(request, who)
-    if problem or item is None:
-        return problem or error(404, "no such conversation")
+    handoff_id = forms.parse_id(request.match_info["handoff_id"])
+    item = await request.app[HANDOFFS].item(handoff_id) if handoff_id else None
+    if item is None:
+        return error(404, "no such conversation")
     if not await request.app[HANDOFFS].claim(item.handoff_id, who.id):
         return error(409, "someone else has already picked this up")
     await request.app[AUDIT].record("claim", who.id, who.name, item.handoff_id, level=item.level)
