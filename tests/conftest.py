@@ -4,6 +4,7 @@ model, gateway — on free loopback ports with its own data directory, exactly a
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import http.cookiejar
 import json
@@ -114,7 +115,9 @@ def add_desk_users(stack: Stack, names: list[str], role: str = "advocate") -> No
         finally:
             await store.close()
 
-    asyncio.run(add())
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, add()).result()
 
 
 class DeskClient(Client):
