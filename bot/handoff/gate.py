@@ -81,7 +81,6 @@ class HandoffGate:
                             "buttons": [BACK_TO_BOT_BUTTON]})
         stored = await self.store.record_exchange(conversation_id, text, [("system", m) for m in replies],
                                                   crisis=crisis)
-        current = await self.service.get(handoff.id) or handoff
         for message in stored:
             await self.hub.to_desks({"type": "message", "handoff_id": handoff.id, "message": desk_message(message)},
                                     advocate_id=handoff.advocate_id, state=handoff.state)
@@ -90,7 +89,7 @@ class HandoffGate:
                                      "categories": crisis.get("categories", [])},
                                     advocate_id=handoff.advocate_id, state=handoff.state)
         if ended:
-            await self.publish_state(current)
+            await self.publish_state(await self.service.get(handoff.id) or handoff)
         if ended or crisis or handoff.state == "queued":
             await self.publish_queue()
         return replies

@@ -276,19 +276,21 @@ async def claim(request: web.Request, who: DeskIdentity) -> web.Response:
 @routes.post("/desk/api/handoffs/{handoff_id}/messages")
 @desk_api(write=True)
 async def reply(request: web.Request, who: DeskIdentity) -> web.Response:
-    item, problem = await _item(request, who, own=True)
-    if problem or item is None:
-        return problem or error(404, "no such conversation")
+    # The hot path of a conversation: one read to check ownership, one write, then the push.
+    handoff_id = forms.parse_id(request.match_info["handoff_id"])
+    handoff = await request.app[HANDOFFS].get(handoff_id) if handoff_id else None
+    if handoff is None:
+        return error(404, "no such conversation")
+    if handoff.state != "with_advocate" or handoff.advocate_id != who.id:
+        return error(409 if who.is_supervisor else 403, "claim this conversation first")
     body, problem = await _body(request)
     if problem:
         return problem
     text, reason = forms.parse_text(body or {})
     if reason:
         return error(400, reason)
-    handoff = await request.app[HANDOFFS].get(item.handoff_id)
-    assert handoff is not None
     message = await request.app[GATE].advocate_says(handoff, text)
-    await request.app[AUDIT].record("message", who.id, who.name, item.handoff_id, message_id=message.id)
+    await request.app[AUDIT].record("message", who.id, who.name, handoff.id, message_id=message.id)
     return web.json_response({"ok": True, "message": desk_message(message)})
 
 
