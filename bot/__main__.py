@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | gateway | chat | crisis-check`."""
+"""Command line: `python -m bot run | gateway | chat | crisis-check | desk-user add NAME --role ROLE`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     chat = commands.add_parser("chat", help="talk to a running navigator in this terminal")
     chat.add_argument("--url", default=None, help="gateway URL (default http://127.0.0.1:$PORT)")
     commands.add_parser("crisis-check", help="one message per line on stdin → one JSON verdict per line")
+    from bot.desk import cli as desk_cli
+
+    desk_cli.add_arguments(commands.add_parser("desk-user", help="advocate desk accounts (add, list)"))
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -29,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.terminal_chat import chat_loop
 
         return chat_loop(args.url or f"http://127.0.0.1:{Settings.from_env().port}")
+    if args.command == "desk-user":
+        return desk_cli.main(args)
     from bot.crisis.cli import main as crisis_check
 
     return crisis_check([])

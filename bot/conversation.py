@@ -2,18 +2,22 @@
 
 Order matters: the crisis layer reads the message first and its protocol reply leads; then the engine
 answers. If the engine is down or slow, the gateway answers itself, so nobody is ever met with silence —
-and a crisis reply never waits for a slow engine longer than `crisis_timeout_s`.
+and a crisis reply never waits for a slow engine longer than `crisis_timeout_s`. While a person has the
+conversation (bot/handoff/), the engine is not asked at all: the handoff gate takes the message.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.engine import ChatMessage, EngineClient, EngineUnavailable, to_chat_messages
-from bot.replies import engine_unavailable_messages
+from bot.replies import engine_unavailable_messages, gateway_text_with
 from bot.store import ConversationStore
+
+if TYPE_CHECKING:
+    from bot.handoff.gate import HandoffGate
 
 log = logging.getLogger(__name__)
 CRISIS_LEVELS = frozenset({"urgent", "imminent"})
@@ -33,12 +37,17 @@ class ConversationCore:
     engine: EngineClient
     crisis: CrisisScreen | None = None
     crisis_timeout_s: float = 1.5
+    handoff: HandoffGate | None = None
 
     async def handle(self, conversation_id: str, text: str, channel: str, language: str = "en") -> list[ChatMessage]:
         verdict: dict[str, Any] = {}
         lead: list[ChatMessage] = []
         if self.crisis is not None:
             verdict, lead = self.crisis.screen(text, language)
+        if self.handoff is not None:
+            routed = await self.handoff.route(conversation_id, text, verdict, lead, language)
+            if routed is not None:
+                return routed
         in_crisis = verdict.get("level") in CRISIS_LEVELS
         # The engine needs the level and kind, not the words that matched (those stay with the advocate).
         engine_verdict = {k: verdict[k] for k in ("level", "categories") if k in verdict}
@@ -57,10 +66,21 @@ class ConversationCore:
             log.warning("engine unavailable: %s", exc)
             messages = [] if lead else engine_unavailable_messages(language)
             sender = "system"
+        requested = control.get("handoff") == "requested"
         replies = [("system", m) for m in lead] + [(sender, m) for m in messages]
+        if requested:
+            # The action only says it heard them; what happens next (queue or desk hours) is the gateway's.
+            priority = str(control.get("handoff_priority") or "normal")
+            if self.handoff is not None:
+                replies += [("system", m) for m in await self.handoff.requested(conversation_id, priority, language)]
+            else:
+                replies.append(("system", {"text": gateway_text_with("handoff_no_advocate", language,
+                                                                     hours="soon")}))
         await self.store.record_exchange(
             conversation_id, text, replies,
             crisis=verdict if verdict.get("level", "none") != "none" else None,
-            handoff_requested=control.get("handoff") == "requested",
+            handoff_requested=requested,
         )
+        if self.handoff is not None:
+            await self.handoff.after_bot_exchange(verdict, requested)
         return [message for _, message in replies]

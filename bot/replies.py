@@ -26,5 +26,13 @@ def gateway_text(key: str, language: str = "en") -> str:
     return fill_lines(_texts(language)[key])
 
 
+def gateway_text_with(key: str, language: str = "en", **values: object) -> str:
+    """A gateway text with `{name}` values filled in (after the lines, so a value can never name a line)."""
+    text = gateway_text(key, language)
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", str(value))
+    return text
+
+
 def engine_unavailable_messages(language: str = "en") -> list[dict[str, object]]:
     return [{"text": gateway_text("engine_unavailable", language)}]

@@ -30,6 +30,10 @@ class Settings:
     crisis_engine_timeout_s: float = 1.5
     max_message_chars: int = 2000
     max_body_bytes: int = 64 * 1024
+    # The advocate desk: when people are there (told to youth when nobody is on duty), and whether the desk's
+    # session cookie gets `Secure` (set DESK_COOKIE_SECURE=1 when the gateway is served over TLS).
+    desk_hours: str = "every day from 10am to 10pm (California time)"
+    desk_cookie_secure: bool = False
 
     @property
     def rasa_url(self) -> str:
@@ -60,4 +64,6 @@ class Settings:
             bridge_secret=secret,
             engine_timeout_s=float(os.environ.get("ENGINE_TIMEOUT_S", "3")),
             crisis_engine_timeout_s=float(os.environ.get("CRISIS_ENGINE_TIMEOUT_S", "1.5")),
+            desk_hours=os.environ.get("DESK_HOURS") or cls.desk_hours,
+            desk_cookie_secure=os.environ.get("DESK_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         )

@@ -46,7 +46,8 @@ class Message(GatewayBase):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
-    # "user" (the youth or caregiver), "bot", "system" (gateway's own replies), later "advocate"
+    # "user" (the youth or caregiver), "bot", "system" (gateway's own replies), "advocate" (a person at the
+    # desk) and "desk" (the gateway's notices about the handoff, pushed to the youth's stream)
     sender: Mapped[str] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
@@ -116,15 +117,15 @@ class ConversationStore:
     async def record_exchange(
         self, conversation_id: str, user_text: str, replies: list[tuple[str, dict[str, Any]]],
         crisis: dict[str, Any] | None = None, handoff_requested: bool = False,
-    ) -> None:
+    ) -> list[Message]:
         """The user's message (with the crisis verdict, evidence included, for the advocate) and the replies
         it got, in one transaction."""
         async with self.sessions.begin() as session:
-            session.add(Message(conversation_id=conversation_id, sender="user", text=user_text,
-                                payload={"crisis": crisis} if crisis else None))
-            for sender, payload in replies:
-                session.add(Message(conversation_id=conversation_id, sender=sender,
-                                    text=str(payload.get("text", "")), payload=payload))
+            stored = [Message(conversation_id=conversation_id, sender="user", text=user_text,
+                              payload={"crisis": crisis} if crisis else None, created_at=_now())]
+            stored += [Message(conversation_id=conversation_id, sender=sender, text=str(payload.get("text", "")),
+                               payload=payload, created_at=_now()) for sender, payload in replies]
+            session.add_all(stored)
             conversation = await session.get(Conversation, conversation_id)
             if conversation is not None:
                 conversation.last_activity_at = _now()
@@ -133,6 +134,32 @@ class ConversationStore:
                 level = (crisis or {}).get("level", "none")
                 if RISK_LEVELS.index(level) > RISK_LEVELS.index(conversation.risk_level or "none"):
                     conversation.risk_level, conversation.risk_at = level, _now()
+                elif level in ("urgent", "imminent") and level == conversation.risk_level:
+                    conversation.risk_at = _now()  # a new crisis message flags the conversation again
+        return stored
+
+    async def add_message(self, conversation_id: str, sender: str, payload: dict[str, Any]) -> Message:
+        """One message not written by the youth (an advocate's, or the desk's notice to the youth)."""
+        async with self.sessions.begin() as session:
+            message = Message(conversation_id=conversation_id, sender=sender, text=str(payload.get("text", "")),
+                              payload=payload, created_at=_now())
+            session.add(message)
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is not None:
+                conversation.last_activity_at = _now()
+        return message
+
+    async def messages_after(self, conversation_id: str, after_id: int, senders: tuple[str, ...]) -> list[Message]:
+        async with self.sessions() as session:
+            result = await session.scalars(
+                select(Message).where(Message.conversation_id == conversation_id, Message.id > after_id,
+                                      Message.sender.in_(senders)).order_by(Message.id)
+            )
+            return list(result)
+
+    async def conversation(self, conversation_id: str) -> Conversation | None:
+        async with self.sessions() as session:
+            return await session.get(Conversation, conversation_id)
 
     async def messages(self, conversation_id: str) -> list[Message]:
         async with self.sessions() as session:

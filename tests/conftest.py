@@ -3,6 +3,10 @@ model, gateway — on free loopback ports with its own data directory, exactly a
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
+import http.cookiejar
 import json
 import os
 import subprocess
@@ -90,3 +94,121 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def client(stack: Stack) -> Client:
     return Client(stack.url)
+
+
+# ------------------------------------------------------------------------------------ advocate desk
+DESK_PASSWORD = "correct horse battery staple"
+
+
+def add_desk_users(stack: Stack, names: list[str], role: str = "advocate") -> None:
+    """Accounts straight into the stack's database (the CLI's own path is tested in test_desk.py)."""
+    from bot.desk.accounts import AccountError, DeskAccounts
+    from bot.gateway.app import open_store
+    from bot.settings import Settings
+
+    async def add() -> None:
+        store = await open_store(Settings(data_dir=stack.data_dir))
+        try:
+            for name in names:
+                with contextlib.suppress(AccountError):  # already there from an earlier module
+                    await DeskAccounts(store).add_user(name, role, DESK_PASSWORD)
+        finally:
+            await store.close()
+
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, add()).result()
+
+
+class DeskClient(Client):
+    """A logged-in desk: cookies kept like a browser's, the CSRF token sent on every POST."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url)
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.csrf = ""
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Reply:
+        req = urllib.request.Request(self.base_url + path, data=body, headers=headers or {}, method=method)
+        try:
+            with self.opener.open(req, timeout=30) as response:
+                raw, status = response.read(), response.status
+        except urllib.error.HTTPError as exc:
+            raw, status = exc.read(), exc.code
+        try:
+            parsed = json.loads(raw) if raw else {}
+        except ValueError:
+            parsed = {"raw": raw.decode(errors="replace")}
+        return Reply(status, parsed)
+
+    def login(self, name: str, password: str = DESK_PASSWORD) -> Reply:
+        csrf = self.request("GET", "/desk/login/csrf").body["csrf"]
+        reply = self.request("POST", "/desk/login", json.dumps({"name": name, "password": password}).encode(),
+                             {"Content-Type": "application/json", "X-CSRF-Token": csrf})
+        if reply.status == 200:
+            self.csrf = self.request("GET", "/desk/api/me").body["csrf"]
+        return reply
+
+    def post(self, path: str, body: dict[str, Any] | None = None, csrf: str | None = None) -> Reply:
+        headers = {"Content-Type": "application/json", "X-CSRF-Token": self.csrf if csrf is None else csrf}
+        if csrf == "":
+            headers.pop("X-CSRF-Token")
+        return self.request("POST", path, json.dumps(body or {}).encode(), headers)
+
+    def get(self, path: str) -> Reply:
+        return self.request("GET", path)
+
+    @property
+    def session_cookie(self) -> str:
+        return next(c.value for c in self.jar if c.name == "desk_session")
+
+
+def handoff_id(stack: Stack, conversation_id: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(stack.data_dir / "navigator.db") as db:
+        row = db.execute("SELECT id FROM handoff WHERE conversation_id = ?", (conversation_id,)).fetchone()
+    assert row is not None, "no handoff row for this conversation"
+    return int(row[0])
+
+
+@pytest.fixture(scope="module")
+def desk(stack: Stack) -> Iterator[Any]:
+    """Logs desks in (creating accounts as needed); at the end of the module everyone goes off duty, so
+    the other tests meet a bot with nobody on shift, as before."""
+    clients: list[DeskClient] = []
+
+    def login(name: str, role: str = "advocate", on_duty: bool = True) -> DeskClient:
+        add_desk_users(stack, [name], role)
+        client = DeskClient(stack.url)
+        assert client.login(name).status == 200
+        if on_duty:
+            assert client.post("/desk/api/duty", {"on_duty": True}).status == 200
+        clients.append(client)
+        return client
+
+    yield login
+    for client in clients:
+        client.post("/desk/api/duty", {"on_duty": False})
+
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()

@@ -7,38 +7,83 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+import bot.desk.models
+import bot.handoff.models  # their tables belong to the gateway's schema
 from bot.conversation import ConversationCore
 from bot.crisis.screen import CrisisScreen
+from bot.desk.accounts import DeskAccounts, LoginLimiter
+from bot.desk.audit import AuditLog
 from bot.engine import EngineClient
-from bot.gateway import api
-from bot.gateway.keys import CORE, HTTP, SETTINGS, STORE
+from bot.gateway import api, stream
+from bot.gateway.keys import (
+    ACCOUNTS,
+    AUDIT,
+    CLOCK,
+    CORE,
+    GATE,
+    HANDOFFS,
+    HTTP,
+    HUB,
+    LOGIN_LIMITER,
+    SETTINGS,
+    STORE,
+)
+from bot.handoff.gate import HandoffGate
+from bot.handoff.hub import LiveHub
+from bot.handoff.service import Clock, HandoffService, utc_now
 from bot.settings import Settings
 from bot.store import ConversationStore
+from channels.desk import routes as desk
 from channels.webchat import routes as webchat
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+    """`clock` is for tests that need time to pass (the handoff must not care how long anyone was silent)."""
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[security_headers])
     app[SETTINGS] = settings
+    app[CLOCK] = clock or utc_now
     app.cleanup_ctx.append(_resources)
+    app.on_shutdown.append(_close_sockets)
     app.add_routes(api.routes)
+    app.add_routes(stream.routes)
     webchat.setup(app)
+    desk.setup(app)
     return app
 
 
-async def _resources(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
+async def open_store(settings: Settings) -> ConversationStore:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = ConversationStore.from_url(settings.gateway_database_url)
     await store.create_schema()
+    if store.engine.dialect.name == "sqlite":
+        async with store.engine.begin() as connection:
+            for trigger in bot.desk.models.APPEND_ONLY_TRIGGERS:
+                await connection.exec_driver_sql(trigger)
+    return store
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    settings, clock = app[SETTINGS], app[CLOCK]
+    store = await open_store(settings)
     http = aiohttp.ClientSession()
     engine = EngineClient(http, settings.rasa_url, settings.bridge_secret, settings.engine_timeout_s)
-    app[STORE], app[HTTP] = store, http
+    hub = LiveHub()
+    handoffs = HandoffService(store, clock)
+    gate = HandoffGate(handoffs, hub, store, settings.desk_hours)
+    app[STORE], app[HTTP], app[HUB], app[HANDOFFS], app[GATE] = store, http, hub, handoffs, gate
+    app[ACCOUNTS] = DeskAccounts(store, clock)
+    app[AUDIT] = AuditLog(store, clock)
+    app[LOGIN_LIMITER] = LoginLimiter()
     app[CORE] = ConversationCore(store=store, engine=engine, crisis=_crisis_screen(),
-                                 crisis_timeout_s=settings.crisis_engine_timeout_s)
+                                 crisis_timeout_s=settings.crisis_engine_timeout_s, handoff=gate)
     yield
     await http.close()
     await store.close()
+
+
+async def _close_sockets(app: web.Application) -> None:
+    if HUB in app:
+        await app[HUB].close_all()
 
 
 def _crisis_screen() -> CrisisScreen:
@@ -48,6 +93,8 @@ def _crisis_screen() -> CrisisScreen:
 @web.middleware
 async def security_headers(request: web.Request, handler):
     response = await handler(request)
+    if response.prepared:  # a WebSocket: its handshake headers are gone already
+        return response
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")

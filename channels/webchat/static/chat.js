@@ -11,6 +11,10 @@
 
   let conversation = null; // {conversation_id, token}
   let busy = false;
+  // The live stream from the advocate desk: advocate messages and notices arrive here, in order, once each.
+  let stream = null;
+  let lastPushedId = 0;
+  let retryMs = 500;
 
   const CATEGORY_LABELS = {
     shelter: "Place to stay", drop_in: "Drop-in", food: "Food", medical: "Health care",
@@ -123,6 +127,48 @@
     scrollToEnd();
   }
 
+  function renderPushed(message) {
+    if (!message || typeof message.id !== "number" || message.id <= lastPushedId) return;
+    lastPushedId = message.id;
+    if (message.sender === "advocate") {
+      const bubble = el("div", "msg advocate");
+      bubble.appendChild(el("span", "who", "Advocate"));
+      if (message.text) bubble.appendChild(el("span", null, message.text));
+      log.appendChild(bubble);
+      if (Array.isArray(message.resources) && message.resources.length) {
+        const cards = el("div", "cards");
+        message.resources.forEach((r) => cards.appendChild(renderCard(r)));
+        log.appendChild(cards);
+      }
+      scrollToEnd();
+    } else {
+      renderBotMessage({ text: message.text, buttons: message.buttons, resources: message.resources });
+    }
+  }
+
+  function openStream() {
+    if (!conversation || stream) return;
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    const id = encodeURIComponent(conversation.conversation_id);
+    const query = `token=${encodeURIComponent(conversation.token)}&after=${lastPushedId}`;
+    const socket = new WebSocket(`${scheme}://${window.location.host}/api/conversations/${id}/stream?${query}`);
+    stream = socket;
+    socket.addEventListener("open", () => { retryMs = 500; });
+    socket.addEventListener("message", (event) => {
+      let data = null;
+      try { data = JSON.parse(event.data); } catch (err) { return; }
+      if (data.type === "message") renderPushed(data.message);
+      if (data.type === "state") document.body.dataset.handoff = data.state;
+    });
+    socket.addEventListener("close", () => {
+      if (stream !== socket) return;
+      stream = null;
+      if (!conversation) return;
+      setTimeout(openStream, retryMs);
+      retryMs = Math.min(retryMs * 2, 8000);
+    });
+  }
+
   function showError(text) {
     log.appendChild(el("div", "msg error", text));
     scrollToEnd();
@@ -132,6 +178,7 @@
     const response = await fetch("/api/conversations", { method: "POST", credentials: "omit" });
     if (!response.ok) throw new Error(`start failed: ${response.status}`);
     conversation = await response.json();
+    openStream();
   }
 
   async function send(text, shownAs) {
@@ -166,6 +213,7 @@
   function quickExit() {
     // Forget everything first, then leave without adding a history entry to come back to.
     conversation = null;
+    if (stream) { const socket = stream; stream = null; socket.close(); }
     log.replaceChildren();
     input.value = "";
     document.title = "Weather";

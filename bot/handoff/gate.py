@@ -1,0 +1,149 @@
+"""The handoff as the conversation sees it: what happens to a youth's message while a person is (or will be)
+with them, what the youth is told when they ask for a person, and how desk actions reach the youth.
+
+While the handoff is queued or with an advocate the engine is not asked at all, so no bot message can
+reach the youth (whatever Rasa's session expiry or slot extraction would do). Every youth message is
+still crisis-screened by the caller, stored with its verdict, and pushed to the desk; the crisis lines
+still go back to the youth at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.crisis.verdict import CRISIS_LEVELS
+from bot.handoff.hub import LiveHub
+from bot.handoff.models import ACTIVE_STATES, Handoff
+from bot.handoff.service import HandoffService
+from bot.replies import gateway_text_with
+from bot.store import ConversationStore, Message
+
+log = logging.getLogger(__name__)
+ChatMessage = dict[str, Any]
+
+# "bye", "back to bot", "end chat" … on their own (a long message that merely contains "bye" is for the advocate).
+_END = re.compile(r"^\s*(?:/back_to_bot|(?:ok(?:ay)?[\s,]+)?(?:bye+|good\s*bye|goodbye|bye\s*bye|cya|"
+                  r"(?:go\s+)?back\s+to\s+(?:the\s+)?bot|end\s+(?:the\s+)?chat|stop\s+(?:the\s+)?chat))"
+                  r"[\s.!]*$", re.IGNORECASE)
+BACK_TO_BOT_BUTTON = {"title": "Back to the bot", "payload": "/back_to_bot"}
+
+
+def is_end_request(text: str) -> bool:
+    return bool(_END.match(text))
+
+
+def desk_message(message: Message) -> dict[str, Any]:
+    """A stored message as the desk shows it (user messages carry their crisis verdict and evidence)."""
+    payload = message.payload or {}
+    shown: dict[str, Any] = {"id": message.id, "sender": message.sender, "text": message.text,
+                             "at": message.created_at.isoformat() if message.created_at else None}
+    if message.sender == "user" and payload.get("crisis"):
+        shown["crisis"] = payload["crisis"]
+    if payload.get("resources"):
+        shown["resources"] = payload["resources"]
+    return shown
+
+
+def youth_event(message: Message) -> dict[str, Any]:
+    payload = message.payload or {}
+    shown: dict[str, Any] = {"id": message.id, "sender": message.sender, "text": message.text}
+    for key in ("resources", "buttons"):
+        if payload.get(key):
+            shown[key] = payload[key]
+    return {"type": "message", "message": shown}
+
+
+@dataclass
+class HandoffGate:
+    service: HandoffService
+    hub: LiveHub
+    store: ConversationStore
+    desk_hours: str
+
+    # ----------------------------------------------------------------------------- youth → gateway
+    async def route(self, conversation_id: str, text: str, verdict: dict[str, Any], lead: list[ChatMessage],
+                    language: str) -> list[ChatMessage] | None:
+        """The replies for a message sent during a handoff, or None when the bot has the conversation."""
+        handoff = await self.service.for_conversation(conversation_id)
+        if handoff is None or handoff.state not in ACTIVE_STATES:
+            return None
+        crisis = verdict if verdict.get("level", "none") != "none" else None
+        replies = list(lead)
+        ended = is_end_request(text) and await self.service.youth_ends(conversation_id) is not None
+        if ended:
+            replies.append({"text": gateway_text_with("handoff_youth_ended", language)})
+        elif handoff.state == "queued" and not lead:
+            position = await self.service.position(conversation_id) or 1
+            replies.append({"text": gateway_text_with("handoff_still_waiting", language, position=position),
+                            "buttons": [BACK_TO_BOT_BUTTON]})
+        stored = await self.store.record_exchange(conversation_id, text, [("system", m) for m in replies],
+                                                  crisis=crisis)
+        for message in stored:
+            await self.hub.to_desks({"type": "message", "handoff_id": handoff.id, "message": desk_message(message)},
+                                    advocate_id=handoff.advocate_id, state=handoff.state)
+        if crisis and crisis.get("level") in CRISIS_LEVELS:
+            await self.hub.to_desks({"type": "alert", "handoff_id": handoff.id, "level": crisis["level"],
+                                     "categories": crisis.get("categories", [])},
+                                    advocate_id=handoff.advocate_id, state=handoff.state)
+        if ended:
+            await self.publish_state(await self.service.get(handoff.id) or handoff)
+        if ended or crisis or handoff.state == "queued":
+            await self.publish_queue()
+        return replies
+
+    async def requested(self, conversation_id: str, priority: str, language: str) -> list[ChatMessage]:
+        """The youth asked for a person (the engine's `handoff` control field): queue them and say honestly
+        where they are in line, or, when nobody is on duty, when the team is in and who answers 24/7."""
+        advocates = await self.service.on_duty()
+        if advocates == 0:
+            return [{"text": gateway_text_with("handoff_no_advocate", language, hours=self.desk_hours)}]
+        await self.service.request(conversation_id, "crisis" if priority == "crisis" else "normal")
+        position = await self.service.position(conversation_id) or 1
+        minutes = await self.service.estimated_wait_minutes(position, advocates)
+        return [{"text": gateway_text_with("handoff_queued", language, position=position, minutes=minutes),
+                 "buttons": [BACK_TO_BOT_BUTTON]}]
+
+    async def after_bot_exchange(self, verdict: dict[str, Any], requested: bool) -> None:
+        """A new request, or a crisis the bot answered: the desk's queue changes (and a crisis alerts)."""
+        if requested or verdict.get("level") in CRISIS_LEVELS:
+            await self.publish_queue()
+
+    # ----------------------------------------------------------------------------- desk → youth
+    async def tell_youth(self, conversation_id: str, key: str, language: str = "en", **values: Any) -> Message:
+        """A notice from the desk side (joined, transferred, back to the bot …), stored and pushed live."""
+        text = gateway_text_with(key, language, hours=self.desk_hours, **values)
+        message = await self.store.add_message(conversation_id, "desk", {"text": text})
+        await self.hub.to_youth(conversation_id, youth_event(message))
+        return message
+
+    async def advocate_says(self, handoff: Handoff, text: str, resources: list[dict[str, Any]] | None = None
+                            ) -> Message:
+        payload: dict[str, Any] = {"text": text}
+        if resources:
+            payload["resources"] = resources
+        message = await self.store.add_message(handoff.conversation_id, "advocate", payload)
+        await self.hub.to_youth(handoff.conversation_id, youth_event(message))
+        await self.hub.to_desks({"type": "message", "handoff_id": handoff.id, "message": desk_message(message)},
+                                advocate_id=handoff.advocate_id, state=handoff.state)
+        return message
+
+    async def publish_state(self, handoff: Handoff) -> None:
+        await self.hub.to_youth(handoff.conversation_id, {"type": "state", "state": handoff.state})
+        await self.hub.to_desks({"type": "handoff", "handoff_id": handoff.id, "state": handoff.state,
+                                 "version": handoff.version}, advocate_id=handoff.advocate_id, state="queued")
+
+    async def publish_queue(self) -> None:
+        items = [i.to_dict() for i in await self.service.queue()]
+        await self.hub.to_desks({"type": "queue", "items": items}, state="queued")
+
+    async def desk_closing(self) -> None:
+        """Nobody on duty any more: everyone waiting is told so, with the hours and the 24/7 lines."""
+        for conversation_id in await self.service.return_queued_to_bot():
+            conversation = await self.store.conversation(conversation_id)
+            await self.tell_youth(conversation_id, "handoff_desk_closing",
+                                  conversation.language if conversation else "en")
+            await self.hub.to_youth(conversation_id, {"type": "state", "state": "bot"})
+        await self.publish_queue()
