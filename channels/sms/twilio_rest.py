@@ -77,7 +77,7 @@ class TwilioRestClient:
         self._policy = policy or RetryPolicy()
         self._sleep = sleep
         self._url = f"{settings.api_base}/2010-04-01/Accounts/{settings.account_sid}/Messages.json"
-        self._auth = aiohttp.BasicAuth(settings.account_sid, settings.auth_token)
+        self._authorization = aiohttp.encode_basic_auth(settings.account_sid, settings.auth_token)
 
     async def send(self, to: str, body: str, idempotency_key: str | None = None) -> SentMessage:
         """Send one SMS. Pass a stable `idempotency_key` (e.g. the outbox row id) when the caller itself may
@@ -87,15 +87,15 @@ class TwilioRestClient:
             form["MessagingServiceSid"] = self._settings.sender
         else:
             form["From"] = self._settings.sender
-        headers = {IDEMPOTENCY_HEADER: idempotency_key or uuid.uuid4().hex, "Accept": "application/json"}
+        headers = {IDEMPOTENCY_HEADER: idempotency_key or uuid.uuid4().hex, "Accept": "application/json",
+                   "Authorization": self._authorization}
         policy = self._policy
         timeout = aiohttp.ClientTimeout(total=policy.timeout_s)
         last_error: TwilioSendError | None = None
         for attempt in range(1, policy.max_attempts + 1):
             delay: float | None = None
             try:
-                async with self._session.post(self._url, data=form, headers=headers, auth=self._auth,
-                                              timeout=timeout) as resp:
+                async with self._session.post(self._url, data=form, headers=headers, timeout=timeout) as resp:
                     payload = await _json(resp)
                     if resp.status in (200, 201):
                         return SentMessage(sid=str(payload.get("sid", "")), status=str(payload.get("status", "")),

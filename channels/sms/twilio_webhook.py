@@ -137,7 +137,8 @@ def _count(params: _Params, name: str) -> int:
 
 def xml_text(text: str) -> str:
     """Text that is safe inside an XML element: escaped, and without characters XML 1.0 cannot carry."""
-    return escape(_XML_INVALID.sub("", text))
+    # A raw CR would reach Twilio as LF (XML line-end normalization); a character reference survives.
+    return escape(_XML_INVALID.sub("", text), {"\r": "&#13;"})
 
 
 def twiml_response(bodies: Sequence[str] = ()) -> str:
