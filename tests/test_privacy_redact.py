@@ -5,14 +5,18 @@ The planted values below are fictional (555-01xx numbers, example.* style domain
 
 from __future__ import annotations
 
+import csv
 import re
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from bot.privacy.redact import Redactor, default_redactor, hotline_numbers, redact
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # -- examples ------------------------------------------------------------------------------------------
 
@@ -55,7 +59,13 @@ def test_phone_formats(phone: str) -> None:
     ("My name's Destiny", "My name's [name]"),
     ("im called Jay", "im called [name]"),
     ("i'm named Mary-Jane", "i'm named [name]"),
-    ("they call me jay", "they call me [name]"),
+    ("they call me Jay", "they call me [name]"),
+    ("you can call me jay", "you can call me [name]"),
+    ("they call me jay", "they call me jay"),  # lowercase after "they call me" is too often an insult
+    ("my parents call me worthless", "my parents call me worthless"),
+    ("he yelled my name out the window", "he yelled my name out the window"),
+    ("my mom yells at me a lot", "my mom yells at me a lot"),
+    ("hes on the platform staring at me", "hes on the platform staring at me"),
     ("call me Destiny pls", "call me [name] pls"),
     ("call me back", "call me back"),
     ("call me at 3", "call me at 3"),
@@ -78,6 +88,23 @@ def test_examples(text: str, expected: str) -> None:
 ])
 def test_keeps_what_search_and_advocates_need(text: str) -> None:
     assert redact(text) == text
+
+
+def _crisis_corpus() -> list[str]:
+    rows: list[str] = []
+    for name in ("eval_en.tsv", "holdout2_en.tsv"):
+        with (ROOT / "tests" / "crisis" / name).open(encoding="utf-8") as handle:
+            rows += [row["text"] for row in csv.DictReader(handle, delimiter="\t")]
+    return rows
+
+
+def test_the_crisis_corpus_passes_unchanged() -> None:
+    """2,200 real-shaped messages from youth (no identifiers in them): redaction must not garble one word of
+    what the crisis layer, the engine and the advocate read ("call me worthless", "yells at me")."""
+    corpus = _crisis_corpus()
+    assert len(corpus) > 2000
+    changed = [(text, redact(text)) for text in corpus if redact(text) != text]
+    assert changed == []
 
 
 def test_zip_plus_four_keeps_the_zip_only() -> None:
@@ -133,7 +160,7 @@ addresses = st.builds(
 FIRST_NAMES = ["Maria", "Jay", "Destiny", "Alex", "Jordan", "Ana", "Mary-Jane", "Kiara", "Nguyen", "Luz", "Tre"]
 name_phrases = st.builds(
     lambda trigger, name, end: (f"{trigger} {name}{end}", name),
-    st.sampled_from(["my name is", "My name is", "my name's", "im called", "i'm called", "call me", "they call me",
+    st.sampled_from(["my name is", "My name is", "my name's", "im called", "i'm called", "you can call me",
                      "me llamo", "i go by"]),
     st.sampled_from(FIRST_NAMES) | st.sampled_from(FIRST_NAMES).map(str.lower),
     st.sampled_from([".", ",", " and", "!"]),

@@ -67,7 +67,8 @@ _EMAIL = re.compile(r"(?<![^\s<>()\[\]{},;:\"])[^\s@<>()\[\]{},;:\"]+@[\w\-]+(?:
 # bracketed "at", so "meet at school" stays.
 _SPELLED_EMAIL = re.compile(
     r"(?<![\w.+\-])[\w.+\-]+(?:\s+dot\s+[\w+\-]+)*\s*(?:\(at\)|\[at\]|\{at\}|\s+at\s+)\s*"
-    r"(?:(?:gmail|yahoo|hotmail|outlook|icloud|aol|proton(?:mail)?|live|msn|me|mail|ymail)\b"
+    # Only providers that are not also words: "he yells at me", "staring at me" are not emails.
+    r"(?:(?:gmail|yahoo|hotmail|outlook|icloud|aol|proton(?:mail)?|msn|ymail)\b"
     r"|[\w\-]+(?=\s*(?:\(dot\)|\[dot\])))"
     r"(?:\s*(?:\.|\(dot\)|\[dot\]|\s+dot\s+)\s*[a-z]{2,6})*",
     re.IGNORECASE,
@@ -190,14 +191,24 @@ _PUNCT_RUN = re.compile(r"[^\w\s]{6,}")
 def _name_triggers() -> list[list[dict[str, object]]]:
     name = {"TEXT": {"REGEX": _WORD}, "LOWER": {"NOT_IN": sorted(NOT_A_NAME)}}
     is_word = {"LOWER": {"IN": ["is", "'s", "’s", "s", "=", ":"]}}
+    title_name = {**name, "IS_TITLE": True}
+    not_request = {"LOWER": {"NOT_IN": sorted(CALL_ME_FOLLOWERS)}}
     return [
-        [{"LOWER": "my"}, {"LOWER": {"IN": ["name", "names", "name's", "nickname"]}}, {**is_word, "OP": "?"},
+        # "my name is jay", "my name's Jay", "my nickname: jay" — but not "he yelled my name out the window".
+        [{"LOWER": "my"}, {"LOWER": {"IN": ["name", "name's", "nickname"]}}, is_word,
          {"LOWER": {"IN": ["is", ":"]}, "OP": "?"}, name],
+        [{"LOWER": "my"}, {"LOWER": {"IN": ["name", "nickname"]}}, title_name],
+        [{"LOWER": "my"}, {"LOWER": "names"}, {**name, "LOWER": {"NOT_IN": sorted(NOT_A_NAME | STOP_WORDS)}}],
         [{"LOWER": {"IN": ["name", "names"]}}, {"LOWER": {"IN": ["is", "'s", "’s", ":"]}}, name],
         [{"LOWER": "i"}, {"LOWER": {"IN": ["'m", "’m", "m", "am"]}}, {"LOWER": {"IN": ["called", "named"]}}, name],
-        [{"LOWER": {"IN": ["they", "people", "everyone", "everybody", "friends", "u", "you", "ya"]}},
-         {"LOWER": {"IN": ["can", "all", "just"]}, "OP": "?"},
-         {"LOWER": {"IN": ["call", "calls"]}}, {"LOWER": "me"}, name],
+        # "you can call me jay" names oneself; "they call me worthless" is an insult the advocate must read, so
+        # other "call me" phrases need a capitalized name ("they call me Jay", "call me Destiny").
+        [{"LOWER": {"IN": ["u", "you", "ya"]}}, {"LOWER": "can"}, {"LOWER": "just", "OP": "?"}, {"LOWER": "call"},
+         {"LOWER": "me"}, {**name, **not_request}],
+        [{"LOWER": "just"}, {"LOWER": "call"}, {"LOWER": "me"}, {**name, **not_request}],
+        [{"LOWER": {"IN": ["they", "people", "everyone", "everybody", "friends"]}},
+         {"LOWER": {"IN": ["all", "just"]}, "OP": "?"},
+         {"LOWER": {"IN": ["call", "calls"]}}, {"LOWER": "me"}, {**title_name, **not_request}],
         [{"LOWER": "i"}, {"LOWER": "go"}, {"LOWER": "by"}, name],
         [{"LOWER": "me"}, {"LOWER": "llamo"}, name],
         [{"LOWER": "mi"}, {"LOWER": "nombre"}, {"LOWER": "es"}, name],
@@ -231,8 +242,9 @@ def _build_pipeline() -> _Pipeline:
          unit_value],
     ], greedy="LONGEST")
     matcher.add("name", _name_triggers())
-    matcher.add("call_me", [[{"LOWER": "call"}, {"LOWER": "me"},
-                             {"TEXT": {"REGEX": _WORD}, "LOWER": {"NOT_IN": sorted(CALL_ME_FOLLOWERS)}}]])
+    not_request = {"LOWER": {"NOT_IN": sorted(CALL_ME_FOLLOWERS)}}
+    capitalized = {"TEXT": {"REGEX": _WORD}, "IS_TITLE": True, **not_request}
+    matcher.add("call_me", [[{"LOWER": "call"}, {"LOWER": "me"}, capitalized]])
     matcher.add("handle", [[
         {"LOWER": {"IN": ["my", "add", "dm", "hmu"]}}, {"LOWER": {"IN": ["me", "on"]}, "OP": "*"},
         {"LOWER": {"IN": SOCIAL_PLATFORMS}},
