@@ -84,7 +84,7 @@ def test_examples(text: str, expected: str) -> None:
     "i need a shelter in 95823", "east oakland", "fresno county", "im 16", "at 10:30 tonight",
     "it costs $1,500", "born 2008", "12/25/2024", "stop hurting me", "i called 1-800-786-2929 and nobody answered",
     "text HOME to 741741", "text 233733", "call 988", "call 911 now", "i want this to end",
-    "my zip is 95823-1234".replace("-1234", ""), "3 kids and 2 dogs", "between 5th and main",
+    "my zip is 95823", "3 kids and 2 dogs", "between 5th and main",
 ])
 def test_keeps_what_search_and_advocates_need(text: str) -> None:
     assert redact(text) == text
