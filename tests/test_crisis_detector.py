@@ -29,6 +29,7 @@ from bot.crisis.evaluate import (
     read_rows,
     score,
     training_data,
+    training_rows,
 )
 
 CRISIS = {"urgent", "imminent"}
@@ -387,7 +388,7 @@ def test_targets_can_fail() -> None:
 
 def test_model_is_trained_on_the_current_tune_rows(detector: CrisisDetector) -> None:
     assert detector.model is not None, "run: python -m bot.crisis.evaluate --train"
-    texts, labels = training_data(detector, read_rows([DEFAULT_TSV]))
+    texts, labels = training_data(detector, training_rows())
     assert detector.model.fingerprint == training_fingerprint(texts, labels), "stale model: evaluate --train"
 
 
@@ -490,3 +491,15 @@ def test_blind_holdout_does_not_fall_below_its_measured_floor(detector: CrisisDe
     assert result.positives >= 250 and result.negatives >= 150
     assert result.recall >= HOLDOUT2_FLOOR["recall"], result.recall
     assert result.fpr <= HOLDOUT2_FLOOR["fpr"], result.fpr
+
+
+@pytest.mark.parametrize("hostile", ["(" * 2000, "!?" * 1000, "😭" * 1000, "(a" * 1000, "a." * 1000,
+                                     ".-" * 1000 + "i want to die"])
+def test_hostile_input_cannot_stall_the_gateway(detector: CrisisDetector, hostile: str) -> None:
+    """The screen runs inline on the event loop: no 2,000-character message may hold it for long."""
+    import time
+
+    detector.detect(hostile)  # warm caches for this shape
+    started = time.perf_counter()
+    detector.detect(hostile)
+    assert time.perf_counter() - started < 0.05

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.crisis.detector import CrisisDetector, RuleReading, combine
-from bot.crisis.evaluate import Row, label
+from bot.crisis.evaluate import TRAIN_SPLITS, Row, label
 from bot.crisis.statmodel import DEFAULT_C, model_features, train_model
 from bot.crisis.verdict import CATEGORIES, CrisisVerdict
 
@@ -115,7 +115,9 @@ def choose_concern(
 
 
 def run(rows: Sequence[Row], cs: Sequence[float] = (DEFAULT_C,)) -> str:
-    rows = [r for r in rows if r.split in ("tune", "seen")]
+    rows = [r for r in rows if r.split in TRAIN_SPLITS]
+    labeled = [i for i, r in enumerate(rows) if r.split != "traffic"]
+    traffic = [i for i, r in enumerate(rows) if r.split == "traffic"]
     detector = CrisisDetector(use_model=False)
     readings = [detector.rule_pass(r.text) for r in rows]
     fresh = [i for i, r in enumerate(rows) if r.batch == FRESH_BATCH]
@@ -144,7 +146,12 @@ def run(rows: Sequence[Row], cs: Sequence[float] = (DEFAULT_C,)) -> str:
         every = score(rows, verdicts)
         fresh_score = score([rows[i] for i in fresh], [verdicts[i] for i in fresh])
         out.append(f"   chosen: urgent >= {chosen:.2f}, concern >= {concern:.2f}")
-        for name, s in (("all", every), (FRESH_BATCH, fresh_score)):
+        labeled_score = score([rows[i] for i in labeled], [verdicts[i] for i in labeled])
+        traffic_alarms = sum(verdicts[i].is_crisis for i in traffic) / max(len(traffic), 1)
+        traffic_check_ins = sum(verdicts[i].level != "none" for i in traffic) / max(len(traffic), 1)
+        out.append(f"   [traffic] {len(traffic)} ordinary navigator messages: crisis {traffic_alarms:.3f}, "
+                   f"check-in or more {traffic_check_ins:.3f}")
+        for name, s in (("all", every), ("labeled", labeled_score), (FRESH_BATCH, fresh_score)):
             out.append(f"   [{name}] recall {s.recall:.3f} ({s.positives}) FPR {s.fpr:.3f} ({s.negatives}); "
                        f"check-in or more: crisis {s.checked_in:.3f}, `none` rows {s.negatives_checked_in:.3f}")
             out.append("      " + "  ".join(f"{cat} {hit}/{total}" for cat, (hit, total) in s.per_category.items()))

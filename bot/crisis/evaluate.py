@@ -49,12 +49,15 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import statistics
 import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from bot.crisis.detector import MODEL_DIR, CrisisDetector, train_model, training_fingerprint
 from bot.crisis.verdict import CATEGORIES, CRISIS_LEVELS, LEVELS, CrisisVerdict
@@ -163,7 +166,34 @@ def score(detector: CrisisDetector, rows: Sequence[Row]) -> dict[str, SplitScore
     return scores
 
 
-TRAIN_SPLITS = frozenset({"tune", "seen"})
+TRAIN_SPLITS = frozenset({"tune", "seen", "traffic"})
+NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
+# Intents whose examples are ordinary navigator traffic: everything except the crisis intent itself.
+_NOT_TRAFFIC = frozenset({"crisis"})
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def traffic_rows(language: str = "en") -> list[Row]:
+    """The assistant's own NLU examples ("im a foster parent", "never mind", "shelter in fresno") as
+    `none` rows of split `traffic`: what the model must learn to leave alone, because the navigator sees
+    far more of it than of anything in the crisis set."""
+    rows: list[Row] = []
+    for path in sorted((NLU_DIR / language).glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if "intent" not in block or block["intent"] in _NOT_TRAFFIC:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                text = _ANNOTATION.sub(r"\1", line.strip().removeprefix("- ").strip())
+                if text and not text.startswith("/"):
+                    rows.append(Row(text, "none", (), "traffic", ""))
+    return rows
+
+
+def training_rows() -> list[Row]:
+    """Everything the model learns from: the labeled set's tune and seen rows, plus navigator traffic."""
+    labeled = read_rows([DEFAULT_TSV])
+    known = {r.text.lower() for r in labeled}
+    return labeled + [r for r in traffic_rows() if r.text.lower() not in known]
 
 
 def training_data(detector: CrisisDetector, rows: Sequence[Row]) -> tuple[list[str], list[tuple[str, ...]]]:
@@ -239,19 +269,19 @@ def main(argv: list[str] | None = None) -> int:
         from bot.crisis.crossval import run
         from bot.crisis.statmodel import DEFAULT_C
 
-        print(run(read_rows([DEFAULT_TSV]), args.c or [DEFAULT_C]))
+        print(run(training_rows(), args.c or [DEFAULT_C]))
         return 0
 
     paths = ([] if args.no_default else [DEFAULT_TSV]) + [p for p in args.tsv if p.resolve() != DEFAULT_TSV]
     all_rows = read_rows(paths)
     if args.train:  # only the default file's tune+seen rows: an extra (blind) file is never learned from
         started = time.perf_counter()
-        print(f"== trained {train(read_rows([DEFAULT_TSV]))} in {time.perf_counter() - started:.1f} s")
+        print(f"== trained {train(training_rows())} in {time.perf_counter() - started:.1f} s")
     rows = [r for r in all_rows if args.split is None or r.split == args.split]
     started = time.perf_counter()
     detector = CrisisDetector(use_model=not args.rules_only)
     build_s = time.perf_counter() - started
-    _warn_if_stale(detector, read_rows([DEFAULT_TSV]))
+    _warn_if_stale(detector, training_rows())
     scores = score(detector, rows)
     print(report(scores, args.errors))
     timing = time_detector(detector, [r.text for r in rows], args.rounds)

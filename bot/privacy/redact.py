@@ -179,6 +179,7 @@ SOCIAL_PLATFORMS = ["snap", "snapchat", "sc", "ig", "insta", "instagram", "tikto
                     "facebook", "discord", "kik", "telegram", "whatsapp", "wa", "threads", "cashapp", "venmo"]
 NOT_A_HANDLE = NOT_A_NAME | _words("""
 private public down hacked gone deleted blocked banned off dead locked disabled broken same new old
+lol lmao lmfao omg smh fr ngl tbh idk rn bruh bro account acc page profile dms story stories posts
 """)
 
 _WORD = r"^[^\W\d_][\w'’.\-]*$"
