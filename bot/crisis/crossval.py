@@ -3,11 +3,11 @@
 The rules are the same in every fold (they are hand-written; note they were tuned on the old rows, so
 their recall there is in-sample; the `v5` batch was written after them in other styles and never tuned
 into them, so it is the honest part). The model is trained on k-1 folds and scores the held-out fold.
-Every threshold is then scored on the out-of-fold probabilities; the urgent threshold chosen is the
-highest one whose out-of-fold recall (urgent+imminent) on all rows is >= TARGET_RECALL, which is the
-lowest false-positive rate at that recall. The v5 batch is reported next to it. The concern threshold is
-the lowest one (<= the urgent one) at which no more than MAX_CHECK_IN_RATE of the rows labeled `none` get a
-check-in or more (out of fold, all rows).
+Every threshold is then scored on the out-of-fold probabilities. The urgent threshold chosen is the lowest
+(most recall) whose false alarms stay within MAX_TRAFFIC_ALARM of ordinary navigator messages (the
+assistant's own NLU examples, split `traffic`) and MAX_LABELED_FPR of the labeled negatives. The concern
+threshold is the lowest one (<= the urgent one) at which no more than MAX_TRAFFIC_CHECK_IN of navigator
+traffic gets a check-in or more. The v5 batch is reported next to it.
 
 Folds are stratified by crisis/non-crisis and assigned from a hash of the text: deterministic.
 """
@@ -27,8 +27,11 @@ from bot.crisis.verdict import CATEGORIES, CrisisVerdict
 
 FOLDS = 5
 TARGET_RECALL = 0.98
+MAX_TRAFFIC_ALARM = 0.02
+MAX_LABELED_FPR = 0.10
 # A check-in is gentle but not free: at most this share of non-crisis messages gets one (or more).
-MAX_CHECK_IN_RATE = 0.25
+MAX_CHECK_IN_RATE = 0.25  # the older bound, on `none` rows of the labeled set (still reported)
+MAX_TRAFFIC_CHECK_IN = 0.05
 FRESH_BATCH = "v5"
 GRID = tuple(round(0.05 + 0.01 * i, 2) for i in range(91))  # 0.05 .. 0.95
 
@@ -88,28 +91,39 @@ def score(rows: Sequence[Row], verdicts: Sequence[CrisisVerdict]) -> Score:
 
 def sweep(
     rows: Sequence[Row], readings: Sequence[RuleReading], probabilities: Sequence[dict[str, float]],
-) -> list[tuple[float, Score, Score]]:
-    """(urgent threshold, all rows, v5 rows) for each threshold of the grid, concern threshold unused."""
+) -> list[tuple[float, Score, Score, float]]:
+    """(urgent threshold, labeled rows, v5 rows, crisis rate on navigator traffic) for each threshold of the
+    grid, concern threshold unused."""
     fresh = [i for i, r in enumerate(rows) if r.batch == FRESH_BATCH]
+    labeled = [i for i, r in enumerate(rows) if r.split != "traffic"]
+    traffic = [i for i, r in enumerate(rows) if r.split == "traffic"]
     out = []
     for t in GRID:
         verdicts = [combine(reading, p, t, t) for reading, p in zip(readings, probabilities, strict=True)]
-        out.append((t, score(rows, verdicts), score([rows[i] for i in fresh], [verdicts[i] for i in fresh])))
+        out.append((t, score([rows[i] for i in labeled], [verdicts[i] for i in labeled]),
+                    score([rows[i] for i in fresh], [verdicts[i] for i in fresh]),
+                    sum(verdicts[i].is_crisis for i in traffic) / max(len(traffic), 1)))
     return out
 
 
-def choose(table: Sequence[tuple[float, Score, Score]]) -> float | None:
-    ok = [t for t, every, _ in table if every.recall >= TARGET_RECALL]
-    return max(ok) if ok else None
+def choose(table: Sequence[tuple[float, Score, Score, float]]) -> float | None:
+    """The lowest threshold (most recall) whose false alarms stay within bounds: at most MAX_TRAFFIC_ALARM
+    of ordinary navigator messages and MAX_LABELED_FPR of the labeled negatives get the crisis protocol.
+    A youth drowned in hotline numbers stops writing; these bounds are where a counselor reading the
+    transcripts would draw the line."""
+    ok = [t for t, labeled, _, traffic in table
+          if traffic <= MAX_TRAFFIC_ALARM and labeled.fpr <= MAX_LABELED_FPR]
+    return min(ok) if ok else None
 
 
 def choose_concern(
     rows: Sequence[Row], readings: Sequence[RuleReading], probabilities: Sequence[dict[str, float]],
     urgent: float,
 ) -> float:
+    traffic = [i for i, r in enumerate(rows) if r.split == "traffic"]
     for t in sorted(g for g in GRID if g <= urgent):
         verdicts = [combine(x, q, urgent, t) for x, q in zip(readings, probabilities, strict=True)]
-        if score(rows, verdicts).negatives_checked_in <= MAX_CHECK_IN_RATE:
+        if sum(verdicts[i].level != "none" for i in traffic) / max(len(traffic), 1) <= MAX_TRAFFIC_CHECK_IN:
             return t
     return urgent
 
@@ -133,10 +147,11 @@ def run(rows: Sequence[Row], cs: Sequence[float] = (DEFAULT_C,)) -> str:
         y = np.array([r.is_crisis for r in rows])
         out.append(f"-- C={c}: model alone at 0.5: recall {np.mean(p[y] >= 0.5):.3f} FPR {np.mean(p[~y] >= 0.5):.3f}")
         table = sweep(rows, readings, probabilities)
-        for t, every, fresh_score in table:
+        for t, every, fresh_score, traffic_rate in table:
             if round(t * 100) % 5 == 0:
-                out.append(f"   t={t:.2f}  all recall {every.recall:.3f} FPR {every.fpr:.3f}   "
-                           f"{FRESH_BATCH} recall {fresh_score.recall:.3f} FPR {fresh_score.fpr:.3f}")
+                out.append(f"   t={t:.2f}  labeled recall {every.recall:.3f} FPR {every.fpr:.3f}   "
+                           f"{FRESH_BATCH} recall {fresh_score.recall:.3f} FPR {fresh_score.fpr:.3f}   "
+                           f"traffic alarms {traffic_rate:.3f}")
         chosen = choose(table)
         if chosen is None:
             out.append("   no threshold reaches the target recall")
