@@ -115,7 +115,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Any) -> Iterato
     # The whole suite talks from one address, much faster than a person: the limits themselves are tested
     # in tests/test_privacy_gateway.py with their defaults.
     limits = {"RATE_IP_PER_MIN": "1000000", "RATE_IP_BURST": "100000", "RATE_SENDER_PER_MIN": "6000",
-              "RATE_SENDER_BURST": "600", "RATE_NEW_CONVERSATIONS_PER_MIN": "1000000"}
+              "RATE_SENDER_BURST": "600", "RATE_NEW_CONVERSATIONS_PER_MIN": "1000000",
+              "RATE_BAD_SIGNATURE_BURST": "100000", "RATE_BAD_SIGNATURE_PER_MIN": "1000000"}
     running = Stack(port=port, rasa_port=free_port(), action_port=free_port(), data_dir=data_dir,
                     log_dir=data_dir / "logs",
                     extra_env={**sms_env(f"http://127.0.0.1:{port}", fake_twilio.base_url), **limits})

@@ -19,7 +19,7 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
 _SCRUBS = (
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+"), r"\1 [secret]"),
     (re.compile(r"[^\s@<>()\[\]{},;:\"']+@[\w\-]+(?:\.[\w\-]+)+"), "[email]"),
-    (re.compile(r"(?<![\w])\+?\d[\d\s().\-]{6,}\d(?![\w])"), "[number]"),
+    (re.compile(r"(?<![\w(])\+?\(?\d[\d\s().\-]{6,}\d(?![\w])"), "[number]"),
     (re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{24,}(?![A-Za-z0-9_\-])"), "[id]"),
 )
 

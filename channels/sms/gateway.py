@@ -36,14 +36,15 @@ TWILIO_VARIABLES = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "P
 
 
 class SmsWiring:
-    def __init__(self, twilio: TwilioSettings, keys: PhoneKeys, sealer: Sealer, own_keyword_replies: bool) -> None:
+    def __init__(self, twilio: TwilioSettings, keys: PhoneKeys, sealer: Sealer, own_keyword_replies: bool,
+                 bad_burst: int = 20, bad_per_min: int = 10) -> None:
         self.twilio, self.keys, self.sealer = twilio, keys, sealer
         self.own_keyword_replies = own_keyword_replies
         self.handler: SmsHandler | None = None
         self.conversations: SmsConversations | None = None
         self.outbox: SmsOutboxWorker | None = None
-        # Failed signatures per address: 20 at once, then 10 a minute.
-        self.bad_requests = RateLimiter(20, 10)
+        # Failed signatures per address (RATE_BAD_SIGNATURE_BURST / _PER_MIN): 20 at once, then 10 a minute.
+        self.bad_requests = RateLimiter(bad_burst, bad_per_min)
 
     async def handle(self, sms: InboundSms) -> list[str]:
         assert self.handler is not None
@@ -62,7 +63,13 @@ def configure(environ: Mapping[str, str] | None = None) -> SmsWiring | None:
     keys = PhoneKeys.from_env(dict(env))
     sealer = Sealer.from_env(dict(env))
     own = env.get("SMS_OWN_KEYWORD_REPLIES", "").lower() in ("1", "true", "yes")
-    return SmsWiring(twilio, keys, sealer, own)
+    return SmsWiring(twilio, keys, sealer, own, bad_burst=_positive(env, "RATE_BAD_SIGNATURE_BURST", 20),
+                     bad_per_min=_positive(env, "RATE_BAD_SIGNATURE_PER_MIN", 10))
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    return max(1, int(value)) if value.isdigit() else default
 
 
 def setup(app: web.Application, environ: Mapping[str, str] | None = None) -> bool:
@@ -78,7 +85,7 @@ def setup(app: web.Application, environ: Mapping[str, str] | None = None) -> boo
         if wiring.bad_requests.exhausted(address):
             return web.Response(status=429, text="too many bad requests")
         response = await inner(request)
-        if response.status in (400, 403, 413, 415):
+        if response.status == 403:  # a bad or missing signature (Twilio's own requests are all signed)
             wiring.bad_requests.allow(address)
         return response
 
