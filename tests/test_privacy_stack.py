@@ -178,7 +178,7 @@ def test_nothing_identifying_reaches_any_store_log_or_desk(stack: Any, client: C
     transcripts = []
     for hid in handoffs:
         assert advocate.post(f"/desk/api/handoffs/{hid}/claim").status == 200
-        note = {"text": "she said call her at (916) 555-0142, name Jessica Quillborne"}
+        note = {"text": "she said her name is Jessica Quillborne, call her at (916) 555-0142"}
         assert advocate.post(f"/desk/api/handoffs/{hid}/notes", note).status == 200
         transcripts.append(json.dumps(advocate.get(f"/desk/api/handoffs/{hid}").body))
         transcripts.append(json.dumps(advocate.get("/desk/api/queue").body))
