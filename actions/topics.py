@@ -3,6 +3,7 @@ caregiver guidance and the like. Each is a one-line subclass, so the dialogue na
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
@@ -84,7 +85,19 @@ class ActionYouthMissing(TopicAction):
 
 
 class ActionPrivacy(TopicAction):
+    """States what is stored, for how long (RETENTION_DAYS, as the gateway purges) and who sees it."""
+
     topic = "privacy"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        words = content(tracker.get_slot("language") or "en")
+        send(dispatcher, words.text(self.topic, days=retention_days()))
+        return [SlotSet("pending_offer", self.offer)]
+
+
+def retention_days() -> int:
+    value = os.environ.get("RETENTION_DAYS", "").strip()
+    return max(1, int(value)) if value.isdigit() else 30
 
 
 class ActionBotChallenge(TopicAction):

@@ -1,9 +1,8 @@
-"""Command line: `python -m bot run | gateway | chat | crisis-check | desk-user add NAME --role ROLE`."""
+"""Command line: `python -m bot run | gateway | chat | crisis-check | purge | desk-user add NAME --role ROLE`."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import time
@@ -19,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     chat = commands.add_parser("chat", help="talk to a running navigator in this terminal")
     chat.add_argument("--url", default=None, help="gateway URL (default http://127.0.0.1:$PORT)")
     commands.add_parser("crisis-check", help="one message per line on stdin → one JSON verdict per line")
+    purge = commands.add_parser("purge", help="erase everything older than RETENTION_DAYS from every store")
+    purge.add_argument("--days", type=int, default=None, help="retention window (default RETENTION_DAYS or 30)")
     from bot.desk import cli as desk_cli
 
     desk_cli.add_arguments(commands.add_parser("desk-user", help="advocate desk accounts (add, list)"))
@@ -34,17 +35,47 @@ def main(argv: list[str] | None = None) -> int:
         return chat_loop(args.url or f"http://127.0.0.1:{Settings.from_env().port}")
     if args.command == "desk-user":
         return desk_cli.main(args)
+    if args.command == "purge":
+        return _purge(args.days)
     from bot.crisis.cli import main as crisis_check
 
     return crisis_check([])
+
+
+def _purge(days: int | None) -> int:
+    import asyncio
+    import json
+
+    from bot.gateway.app import open_store
+    from bot.privacy.logs import configure_logging
+    from bot.privacy.retention import Erasure, RasaTrackerFile
+
+    configure_logging("WARNING")
+    settings = Settings.from_env()
+    window = days if days is not None else settings.retention_days
+    if window < 1:
+        print("--days must be at least 1", file=sys.stderr)
+        return 2
+
+    async def purge() -> dict[str, int]:
+        store = await open_store(settings)
+        try:
+            report = await Erasure(store, RasaTrackerFile(settings.rasa_tracker_path)).purge(window)
+        finally:
+            await store.close()
+        return report.to_dict()
+
+    print(json.dumps({"retention_days": window, "erased": asyncio.run(purge())}))
+    return 0
 
 
 def _run_gateway() -> int:
     from aiohttp import web
 
     from bot.gateway.app import create_app
+    from bot.privacy.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = Settings.from_env()
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
     return 0

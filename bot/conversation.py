@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 CRISIS_LEVELS = frozenset({"urgent", "imminent"})
 
 
+class TextRedactor(Protocol):
+    def redact(self, text: str) -> str: ...
+
+
 class CrisisScreen(Protocol):
     """What the conversation core needs from the crisis layer (bot.crisis.screen)."""
 
@@ -38,12 +42,24 @@ class ConversationCore:
     crisis: CrisisScreen | None = None
     crisis_timeout_s: float = 1.5
     handoff: HandoffGate | None = None
+    # Replaces what identifies a person (bot.privacy.redact) before anything is stored, logged or handed on.
+    redactor: TextRedactor | None = None
 
-    async def handle(self, conversation_id: str, text: str, channel: str, language: str = "en") -> list[ChatMessage]:
+    async def handle(self, conversation_id: str, text: str, channel: str, language: str = "en",
+                     redacted: str | None = None) -> list[ChatMessage]:
+        """`text` is what the person typed: only the crisis screen reads it, in memory. Everything after it
+        (the store, the desk, the engine and Rasa's tracker, logs) gets the redacted text — `redacted` when
+        the channel already made it, else made here."""
         verdict: dict[str, Any] = {}
         lead: list[ChatMessage] = []
         if self.crisis is not None:
             verdict, lead = self.crisis.screen(text, language)
+        if redacted is None:
+            redacted = self.redactor.redact(text) if self.redactor is not None else text
+        text = redacted
+        if verdict.get("evidence") and self.redactor is not None:
+            # The matched words are shown to advocates: they are the youth's words, so they are redacted too.
+            verdict = {**verdict, "evidence": [self.redactor.redact(str(e)) for e in verdict["evidence"]]}
         if self.handoff is not None:
             routed = await self.handoff.route(conversation_id, text, verdict, lead, language)
             if routed is not None:

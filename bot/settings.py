@@ -34,6 +34,22 @@ class Settings:
     # session cookie gets `Secure` (set DESK_COOKIE_SECURE=1 when the gateway is served over TLS).
     desk_hours: str = "every day from 10am to 10pm (California time)"
     desk_cookie_secure: bool = False
+    # Privacy: how long anything about a conversation is kept after its last message, and how often the
+    # gateway purges what is older (bot/privacy/retention.py; also `python -m bot purge`).
+    retention_days: int = 30
+    purge_interval_s: int = 3600
+    # Abuse resistance (bot/gateway/limits.py): token buckets per sender (conversation or phone) and per
+    # client address; a burst of `*_burst` at once, then `*_per_min` a minute.
+    sender_per_min: int = 30
+    sender_burst: int = 15
+    ip_per_min: int = 240
+    ip_burst: int = 60
+    new_conversations_per_min: int = 20
+
+    @property
+    def rasa_tracker_path(self) -> Path:
+        """Rasa's SQL tracker store (endpoints.yml: `db: ${NAVIGATOR_DATA_DIR}/rasa_tracker.db`)."""
+        return self.data_dir / "rasa_tracker.db"
 
     @property
     def rasa_url(self) -> str:
@@ -66,4 +82,11 @@ class Settings:
             crisis_engine_timeout_s=float(os.environ.get("CRISIS_ENGINE_TIMEOUT_S", "1.5")),
             desk_hours=os.environ.get("DESK_HOURS") or cls.desk_hours,
             desk_cookie_secure=os.environ.get("DESK_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+            retention_days=max(1, _int("RETENTION_DAYS", 30)),
+            purge_interval_s=max(60, _int("PURGE_INTERVAL_S", 3600)),
+            sender_per_min=max(1, _int("RATE_SENDER_PER_MIN", 30)),
+            sender_burst=max(1, _int("RATE_SENDER_BURST", 15)),
+            ip_per_min=max(1, _int("RATE_IP_PER_MIN", 240)),
+            ip_burst=max(1, _int("RATE_IP_BURST", 60)),
+            new_conversations_per_min=max(1, _int("RATE_NEW_CONVERSATIONS_PER_MIN", 20)),
         )

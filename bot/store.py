@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Connection, DateTime, ForeignKey, Index, Integer, String, Text, inspect, select
+from sqlalchemy import JSON, Boolean, Connection, DateTime, ForeignKey, Index, Integer, String, Text, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -38,6 +38,8 @@ class Conversation(GatewayBase):
     # advocate queue is ordered by it.
     risk_level: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
     risk_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The youth asked to erase the conversation and was asked to confirm (the next message answers).
+    delete_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Message(GatewayBase):
@@ -156,6 +158,12 @@ class ConversationStore:
                                       Message.sender.in_(senders)).order_by(Message.id)
             )
             return list(result)
+
+    async def set_delete_pending(self, conversation_id: str, value: bool) -> None:
+        async with self.sessions.begin() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is not None:
+                conversation.delete_pending = value
 
     async def conversation(self, conversation_id: str) -> Conversation | None:
         async with self.sessions() as session:

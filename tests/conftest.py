@@ -73,8 +73,37 @@ class Conversation:
         return reply.body["messages"]
 
 
+SMS_FROM = "+14155550100"
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def fake_twilio() -> Iterator[Any]:
+    """Twilio's REST API as a local fake (tests/fakes/fake_twilio.py); the stack's gateway texts through it."""
+    from tests.fakes.fake_twilio import FakeTwilioThread
+
+    server = FakeTwilioThread()
+    fake = server.start()
+    try:
+        yield fake
+    finally:
+        server.stop()
+
+
+def sms_env(public_base_url: str, api_base: str) -> dict[str, str]:
+    """Everything the SMS channel needs; the secrets are fresh for every test session."""
+    import secrets
+
+    from bot.privacy.sealed import generate_key
+    from tests.fakes.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
+
+    return {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM": SMS_FROM,
+            "PUBLIC_BASE_URL": public_base_url, "TWILIO_API_BASE": api_base,
+            "PSEUDONYM_SECRET": secrets.token_urlsafe(48), "SEALING_KEY": generate_key(),
+            "SMS_OWN_KEYWORD_REPLIES": "1"}
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Any) -> Iterator[Stack]:
     if not (MODELS_DIR / "navigator.tar.gz").exists():
         pytest.fail("no trained model in models/: run `make test` (it trains when the inputs change)")
     data_dir = tmp_path_factory.mktemp("navigator-data")
@@ -82,8 +111,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env.pop("DATABASE_URL", None)
     subprocess.run([sys.executable, "-m", "resources", "load"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
-    running = Stack(port=free_port(), rasa_port=free_port(), action_port=free_port(), data_dir=data_dir,
-                    log_dir=data_dir / "logs")
+    port = free_port()
+    # The whole suite talks from one address, much faster than a person: the limits themselves are tested
+    # in tests/test_privacy_gateway.py with their defaults.
+    limits = {"RATE_IP_PER_MIN": "1000000", "RATE_IP_BURST": "100000", "RATE_SENDER_PER_MIN": "6000",
+              "RATE_SENDER_BURST": "600", "RATE_NEW_CONVERSATIONS_PER_MIN": "1000000",
+              "RATE_BAD_SIGNATURE_BURST": "100000", "RATE_BAD_SIGNATURE_PER_MIN": "1000000"}
+    running = Stack(port=port, rasa_port=free_port(), action_port=free_port(), data_dir=data_dir,
+                    log_dir=data_dir / "logs",
+                    extra_env={**sms_env(f"http://127.0.0.1:{port}", fake_twilio.base_url), **limits})
     running.start()
     try:
         yield running

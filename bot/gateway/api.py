@@ -2,7 +2,12 @@
 
 POST /api/conversations                     → 201 {conversation_id, token}
 POST /api/conversations/{id}/messages       → 200 {messages: [...]}, bearer token of that conversation
+DELETE /api/conversations/{id}              → 200 {erased: {...counts}, messages: [...]}, same token
 GET  /healthz                               → liveness; /readyz → engine reachable
+
+Typing "delete my messages" (or a close variant, channels/sms/keywords.py) asks for a confirmation first;
+YES erases the conversation from every store (bot/privacy/retention.py). The request and the question are
+not stored. Each conversation, and each client address, has its own rate limit (bot/gateway/limits.py).
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.gateway.keys import CORE, SETTINGS, STORE
+from bot.gateway.keys import CORE, ERASURE, GATE, HANDOFFS, LIMITS, SETTINGS, STORE
+from bot.replies import gateway_text
+from channels.sms.keywords import is_confirmation, is_delete_request, is_refusal
 
 routes = web.RouteTableDef()
 
@@ -21,8 +28,17 @@ def error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def rate_limited(retry_after: int, language: str = "en") -> web.Response:
+    return web.json_response({"error": gateway_text("rate_limited", language)}, status=429,
+                             headers={"Retry-After": str(retry_after)})
+
+
 @routes.post("/api/conversations")
 async def create_conversation(request: web.Request) -> web.Response:
+    limits = request.app[LIMITS]
+    key = f"ip:{request.remote}"
+    if not limits.new_conversations.allow(key):
+        return rate_limited(limits.new_conversations.retry_after(key))
     created = await request.app[STORE].create(channel="web")
     return web.json_response({"conversation_id": created.id, "token": created.token}, status=201)
 
@@ -41,8 +57,55 @@ async def post_message(request: web.Request) -> web.Response:
     text, problem = await _read_text(request, settings.max_message_chars)
     if problem:
         return error(400, problem)
-    messages = await request.app[CORE].handle(conversation.id, text, conversation.channel, conversation.language)
-    return web.json_response({"messages": messages})
+    limits = request.app[LIMITS]
+    if not limits.senders.allow(f"conversation:{conversation.id}"):
+        return rate_limited(limits.senders.retry_after(f"conversation:{conversation.id}"), conversation.language)
+    store, language = request.app[STORE], conversation.language
+    lead: list[dict[str, Any]] = []
+    if conversation.delete_pending:
+        await store.set_delete_pending(conversation.id, False)
+        if is_confirmation(text) or is_delete_request(text):
+            counts = await _erase(request, conversation.id)
+            return web.json_response({"messages": [{"text": gateway_text("erased", language)}],
+                                      "erased": counts})
+        lead = [{"text": gateway_text("delete_kept", language)}]
+        if is_refusal(text):
+            return web.json_response({"messages": lead})
+    elif is_delete_request(text):
+        await store.set_delete_pending(conversation.id, True)
+        return web.json_response({"messages": [{"text": gateway_text("delete_confirm", language),
+                                                "buttons": [{"title": "Yes, erase it", "payload": "yes"},
+                                                            {"title": "No, keep it", "payload": "no"}]}]})
+    messages = await request.app[CORE].handle(conversation.id, text, conversation.channel, language)
+    return web.json_response({"messages": lead + messages})
+
+
+@routes.delete("/api/conversations/{conversation_id}")
+async def delete_conversation(request: web.Request) -> web.Response:
+    """Erase the conversation now (the client asks the person first; the chat's own flow asks in words)."""
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("Bearer ") or not auth.removeprefix("Bearer ").strip():
+        return error(401, "missing bearer token")
+    conversation = await request.app[STORE].authorize(
+        request.match_info["conversation_id"], auth.removeprefix("Bearer ").strip()
+    )
+    if conversation is None:
+        return error(404, "no such conversation for this token")
+    counts = await _erase(request, conversation.id)
+    return web.json_response({"erased": counts,
+                              "messages": [{"text": gateway_text("erased", conversation.language)}]})
+
+
+async def _erase(request: web.Request, conversation_id: str) -> dict[str, int]:
+    """Erase from every store; a desk that had it open is told it is gone."""
+    handoff = await request.app[HANDOFFS].for_conversation(conversation_id)
+    report = await request.app[ERASURE].erase_conversation(conversation_id)
+    if handoff is not None:
+        gate = request.app[GATE]
+        await gate.hub.to_desks({"type": "handoff", "handoff_id": handoff.id, "state": "erased",
+                                 "version": handoff.version + 1}, advocate_id=handoff.advocate_id, state="queued")
+        await gate.publish_queue()
+    return report.to_dict()
 
 
 async def _read_text(request: web.Request, max_chars: int) -> tuple[str, str | None]:

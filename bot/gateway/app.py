@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -9,6 +12,7 @@ from aiohttp import web
 
 import bot.desk.models
 import bot.handoff.models  # their tables belong to the gateway's schema
+import channels.sms.store  # noqa: F401  (its tables too)
 from bot.conversation import ConversationCore
 from bot.crisis.screen import CrisisScreen
 from bot.desk.accounts import DeskAccounts, LoginLimiter
@@ -20,40 +24,54 @@ from bot.gateway.keys import (
     AUDIT,
     CLOCK,
     CORE,
+    ERASURE,
     GATE,
     HANDOFFS,
     HTTP,
     HUB,
+    LIMITS,
     LOGIN_LIMITER,
     SETTINGS,
     STORE,
+    Limits,
 )
 from bot.handoff.gate import HandoffGate
 from bot.handoff.hub import LiveHub
 from bot.handoff.service import Clock, HandoffService, utc_now
+from bot.privacy.redact import default_redactor
+from bot.privacy.retention import Erasure, RasaTrackerFile, enable_secure_delete
 from bot.settings import Settings
 from bot.store import ConversationStore
 from channels.desk import routes as desk
+from channels.sms import gateway as sms
 from channels.webchat import routes as webchat
+
+log = logging.getLogger(__name__)
+# Paths under the per-address limit (the SMS webhook has its own: every text comes from Twilio's addresses).
+LIMITED_PREFIXES = ("/api/", "/desk/api/")
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     """`clock` is for tests that need time to pass (the handoff must not care how long anyone was silent)."""
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[security_headers])
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[security_headers, address_limit])
     app[SETTINGS] = settings
     app[CLOCK] = clock or utc_now
+    app[LIMITS] = Limits(settings)
     app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(_retention)
     app.on_shutdown.append(_close_sockets)
     app.add_routes(api.routes)
     app.add_routes(stream.routes)
     webchat.setup(app)
     desk.setup(app)
+    sms.setup(app)
     return app
 
 
 async def open_store(settings: Settings) -> ConversationStore:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = ConversationStore.from_url(settings.gateway_database_url)
+    enable_secure_delete(store)
     await store.create_schema()
     if store.engine.dialect.name == "sqlite":
         async with store.engine.begin() as connection:
@@ -74,11 +92,32 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[ACCOUNTS] = DeskAccounts(store, clock)
     app[AUDIT] = AuditLog(store, clock)
     app[LOGIN_LIMITER] = LoginLimiter()
+    app[ERASURE] = Erasure(store, RasaTrackerFile(settings.rasa_tracker_path))
     app[CORE] = ConversationCore(store=store, engine=engine, crisis=_crisis_screen(),
-                                 crisis_timeout_s=settings.crisis_engine_timeout_s, handoff=gate)
+                                 crisis_timeout_s=settings.crisis_engine_timeout_s, handoff=gate,
+                                 redactor=default_redactor())
     yield
     await http.close()
     await store.close()
+
+
+async def _retention(app: web.Application) -> AsyncIterator[None]:
+    """The periodic purge: at start-up, then every PURGE_INTERVAL_S."""
+    settings = app[SETTINGS]
+
+    async def loop() -> None:
+        while True:
+            try:
+                await app[ERASURE].purge(settings.retention_days)
+            except Exception:
+                log.exception("retention purge failed; trying again next round")
+            await asyncio.sleep(settings.purge_interval_s)
+
+    task = asyncio.get_running_loop().create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _close_sockets(app: web.Application) -> None:
@@ -88,6 +127,18 @@ async def _close_sockets(app: web.Application) -> None:
 
 def _crisis_screen() -> CrisisScreen:
     return CrisisScreen()
+
+
+@web.middleware
+async def address_limit(request: web.Request, handler):
+    """Per client address, before any work: a flood from one address is refused, nobody else waits."""
+    if request.path.startswith(LIMITED_PREFIXES):
+        limiter = request.app[LIMITS].addresses
+        key = f"ip:{request.remote}"
+        if not limiter.allow(key):
+            return web.json_response({"error": "too many requests; try again in a minute"}, status=429,
+                                     headers={"Retry-After": str(limiter.retry_after(key))})
+    return await handler(request)
 
 
 @web.middleware

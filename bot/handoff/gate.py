@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.crisis.verdict import CRISIS_LEVELS
@@ -23,6 +24,8 @@ from bot.store import ConversationStore, Message
 
 log = logging.getLogger(__name__)
 ChatMessage = dict[str, Any]
+# Delivery beyond the live stream for messages that start on the desk side (e.g. SMS: channels/sms/outbox.py).
+Outbound = Callable[[str, Message], Awaitable[None]]
 
 # "bye", "back to bot", "end chat" … on their own (a long message that merely contains "bye" is for the advocate).
 _END = re.compile(r"^\s*(?:/back_to_bot|(?:ok(?:ay)?[\s,]+)?(?:bye+|good\s*bye|goodbye|bye\s*bye|cya|"
@@ -62,6 +65,14 @@ class HandoffGate:
     hub: LiveHub
     store: ConversationStore
     desk_hours: str
+    outbound: list[Outbound] = field(default_factory=list)
+
+    async def _deliver(self, conversation_id: str, message: Message) -> None:
+        for deliver in self.outbound:
+            try:
+                await deliver(conversation_id, message)
+            except Exception:  # the message is stored and on the stream; a failed hand-over is logged
+                log.exception("outbound delivery failed")
 
     # ----------------------------------------------------------------------------- youth → gateway
     async def route(self, conversation_id: str, text: str, verdict: dict[str, Any], lead: list[ChatMessage],
@@ -117,6 +128,7 @@ class HandoffGate:
         text = gateway_text_with(key, language, hours=self.desk_hours, **values)
         message = await self.store.add_message(conversation_id, "desk", {"text": text})
         await self.hub.to_youth(conversation_id, youth_event(message))
+        await self._deliver(conversation_id, message)
         return message
 
     async def advocate_says(self, handoff: Handoff, text: str, resources: list[dict[str, Any]] | None = None
@@ -126,6 +138,7 @@ class HandoffGate:
             payload["resources"] = resources
         message = await self.store.add_message(handoff.conversation_id, "advocate", payload)
         await self.hub.to_youth(handoff.conversation_id, youth_event(message))
+        await self._deliver(handoff.conversation_id, message)
         await self.hub.to_desks({"type": "message", "handoff_id": handoff.id, "message": desk_message(message)},
                                 advocate_id=handoff.advocate_id, state=handoff.state)
         return message

@@ -26,6 +26,7 @@ from bot.handoff.gate import desk_message
 from bot.handoff.hub import DeskListener
 from bot.handoff.models import Note
 from bot.handoff.service import QueueItem
+from bot.privacy.redact import default_redactor
 from channels.desk import forms
 from channels.desk.directory import DeskDirectory
 from resources.hotlines import fill_lines
@@ -341,6 +342,8 @@ async def add_note(request: web.Request, who: DeskIdentity) -> web.Response:
     text, reason = forms.parse_text(body or {})
     if reason:
         return error(400, reason)
+    # Notes are kept with the conversation and shown to other advocates: what identifies the youth goes.
+    text = default_redactor().redact(text)
     clock = request.app[HANDOFFS].clock
     async with request.app[STORE].sessions.begin() as session:
         note = Note(handoff_id=item.handoff_id, author_id=who.id, text=text, created_at=clock())

@@ -26,12 +26,11 @@ from typing import Any, Protocol
 from bot.privacy.pseudonym import PhoneKeys
 from bot.privacy.redact import Redactor
 from channels.sms.format import Choice, choice_payload, render
-from channels.sms.keywords import Keyword, classify, normalize, sms_text
+from channels.sms.keywords import Keyword, classify, is_confirmation, is_refusal, sms_text
 from channels.sms.twilio_webhook import InboundSms
 
 log = logging.getLogger(__name__)
 _TWILIO_OPT_OUT_TYPES = {"STOP": Keyword.OPT_OUT, "START": Keyword.OPT_IN, "HELP": Keyword.HELP}
-_YES = frozenset(["yes", "y", "si", "sí", "yes delete", "yes erase", "delete", "erase", "confirm", "ok", "okay"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +146,14 @@ class SmsHandler:
         prefix: list[dict[str, Any]] = []
         if await self.state.delete_pending(key):
             await self.state.set_delete_pending(key, False)
-            if keyword is Keyword.DELETE or normalize(sms.body) in _YES:
+            if keyword is Keyword.DELETE or is_confirmation(sms.body):
                 await self.erase(key)
                 await self.state.set_choices(key, [])
                 log.info("sms conversation erased on request")
                 return [sms_text("erased", self.language)]
             # "Anything else keeps it" — and anything else is also a message, so it is answered as one.
+            if is_refusal(sms.body):
+                return [sms_text("delete_kept", self.language)]
             prefix.append({"text": sms_text("delete_kept", self.language)})
         elif keyword is Keyword.DELETE:
             await self.state.set_delete_pending(key, True)

@@ -61,6 +61,20 @@ _DELETE = re.compile(
 )
 
 
+# Answers to "Erase this whole conversation?"
+CONFIRM_WORDS = frozenset(["yes", "y", "si", "sí", "yes delete", "yes erase", "yes erase it", "delete", "erase",
+                           "erase it", "confirm", "ok", "okay", "yes please", "yep", "yeah"])
+REFUSE_WORDS = frozenset(["no", "n", "nope", "no thanks", "keep", "keep it", "no keep it", "cancel", "nah"])
+
+
+def is_confirmation(body: str) -> bool:
+    return normalize(body) in CONFIRM_WORDS
+
+
+def is_refusal(body: str) -> bool:
+    return normalize(body) in REFUSE_WORDS
+
+
 def normalize(text: str) -> str:
     """Case-folded, compatibility-normalized ("ＳＴＯＰ"), invisible characters and outer punctuation gone,
     inner spaces, hyphens and underscores as one space ("opt-out" → "opt out")."""

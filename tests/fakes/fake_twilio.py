@@ -195,3 +195,41 @@ class _MultiDict(dict[str, list[str]]):
 
 def _multi(params: dict[str, str] | dict[str, list[str]]) -> _MultiDict:
     return _MultiDict({k: list(v) if isinstance(v, list) else [v] for k, v in params.items()})
+
+
+class FakeTwilioThread:
+    """The fake served from a thread of its own, for a gateway in another process (the `stack` fixture).
+    `fake.messages` and `fake.requests` are read from the test's thread (list appends are atomic)."""
+
+    def __init__(self, fake: FakeTwilio | None = None) -> None:
+        import asyncio
+        import threading
+
+        self.fake = fake or FakeTwilio()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="fake-twilio", daemon=True)
+
+    def _serve(self) -> None:
+        import asyncio
+
+        asyncio.set_event_loop(self._loop)
+        runner = web.AppRunner(self.fake.app(), access_log=None)
+        self._loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.fake.base_url = f"http://127.0.0.1:{port}"
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(runner.cleanup())
+
+    def start(self) -> FakeTwilio:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("fake Twilio did not start")
+        return self.fake
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)

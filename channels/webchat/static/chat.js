@@ -200,6 +200,11 @@
         showError(body.error || "Something went wrong. If you need someone now, call or text 988, or call 911 in danger.");
       } else {
         (body.messages || []).forEach(renderBotMessage);
+        if (body.erased) {
+          // The conversation no longer exists on the server: the next message starts a new one.
+          conversation = null;
+          if (stream) { const socket = stream; stream = null; socket.close(); }
+        }
       }
     } catch (err) {
       showError("I can't reach the server. If you need someone now, call or text 988, or call 911 in danger.");

@@ -1,0 +1,222 @@
+"""Erasure and retention: everything about a conversation, from every store we control.
+
+Stores, and what goes from each:
+- the gateway database: the conversation, its messages (with crisis verdicts), its handoff and the
+  advocates' notes on it, and, for SMS, the `sms_senders` row (sealed number, lookup key) and queued
+  outbound texts. The desk's audit log stays (who viewed or wrote when, by handoff number): it holds no
+  message text, and is what lets a supervisor check how a conversation was handled;
+- Rasa's tracker store (`tracker_store` in endpoints.yml: SQLite in the data directory): every event
+  whose sender id is the conversation id.
+
+Both SQLite files are written with `secure_delete` on, so deleted rows are overwritten with zeros rather
+than left in free pages, and the gateway's write-ahead log is checkpointed and truncated after an erasure.
+
+Retention (`RETENTION_DAYS`, default 30): conversations idle longer than that are erased whole; in longer
+conversations, messages and notes older than that are deleted, as are Rasa events older than that, and
+Rasa events of any sender id that is no conversation of ours (an erasure that raced an engine write).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, event, select
+
+from bot.handoff.models import Handoff, Note
+from bot.store import Conversation, ConversationStore, Message
+from channels.sms.store import SmsOutbox, SmsSeen, SmsSender
+
+log = logging.getLogger(__name__)
+SEEN_SIDS_KEPT = dt.timedelta(days=1)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def enable_secure_delete(store: ConversationStore) -> None:
+    """Every new SQLite connection overwrites deleted content with zeros."""
+    if store.engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(store.engine.sync_engine, "connect")
+    def _secure_delete(dbapi_connection: Any, _: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA secure_delete = ON")
+        cursor.close()
+
+
+@dataclass
+class RasaTrackerFile:
+    """Rasa's SQL tracker store on SQLite (table `events`, one row per event, `sender_id` = conversation id)."""
+
+    path: Path
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if not self.path.exists():
+            return None
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA secure_delete = ON")
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='events'").fetchone() is None:
+            db.close()
+            return None
+        return db
+
+    def _run(self, sql: str, params: Iterable[Any] = ()) -> int:
+        db = self._connect()
+        if db is None:
+            return 0
+        try:
+            with db:
+                return db.execute(sql, tuple(params)).rowcount
+        finally:
+            db.close()
+
+    async def delete_senders(self, sender_ids: Iterable[str]) -> int:
+        ids = list(sender_ids)
+        total = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            total += await asyncio.to_thread(self._run, f"DELETE FROM events WHERE sender_id IN ({marks})", chunk)
+        return total
+
+    async def delete_before(self, cutoff: dt.datetime) -> int:
+        return await asyncio.to_thread(self._run, "DELETE FROM events WHERE timestamp < ?", (cutoff.timestamp(),))
+
+    def _sender_ids(self) -> list[str]:
+        db = self._connect()
+        if db is None:
+            return []
+        try:
+            return [row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")]
+        finally:
+            db.close()
+
+    async def sender_ids(self) -> list[str]:
+        return await asyncio.to_thread(self._sender_ids)
+
+    def _count(self, sender_id: str) -> int:
+        db = self._connect()
+        if db is None:
+            return 0
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender_id,)).fetchone()[0])
+        finally:
+            db.close()
+
+    async def count(self, sender_id: str) -> int:
+        return await asyncio.to_thread(self._count, sender_id)
+
+
+@dataclass
+class ErasureReport:
+    messages: int = 0
+    handoffs: int = 0
+    notes: int = 0
+    phone_numbers: int = 0
+    outbound_texts: int = 0
+    engine_events: int = 0
+    conversations: int = 0
+
+    def add(self, other: ErasureReport) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass
+class PurgeReport(ErasureReport):
+    old_messages: int = 0
+    old_notes: int = 0
+    seen_message_sids: int = 0
+    opt_out_records: int = 0
+    old_engine_events: int = 0
+    orphan_engine_events: int = 0
+
+
+@dataclass
+class Erasure:
+    store: ConversationStore
+    tracker: RasaTrackerFile | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def erase_conversation(self, conversation_id: str) -> ErasureReport:
+        report = await self._erase_rows([conversation_id])
+        if self.tracker is not None:
+            report.engine_events = await self.tracker.delete_senders([conversation_id])
+        await self._truncate_wal()
+        log.info("conversation erased", extra={"event": "erasure", "counts": report.to_dict()})
+        return report
+
+    async def _erase_rows(self, ids: list[str]) -> ErasureReport:
+        report = ErasureReport()
+        if not ids:
+            return report
+        async with self.store.sessions.begin() as session:
+            handoff_ids = list(await session.scalars(select(Handoff.id).where(Handoff.conversation_id.in_(ids))))
+            if handoff_ids:
+                report.notes = _count(await session.execute(delete(Note).where(Note.handoff_id.in_(handoff_ids))))
+            report.handoffs = _count(await session.execute(delete(Handoff).where(Handoff.conversation_id.in_(ids))))
+            report.messages = _count(await session.execute(delete(Message).where(Message.conversation_id.in_(ids))))
+            report.outbound_texts = _count(await session.execute(
+                delete(SmsOutbox).where(SmsOutbox.conversation_id.in_(ids))))
+            report.phone_numbers = _count(await session.execute(
+                delete(SmsSender).where(SmsSender.conversation_id.in_(ids))))
+            report.conversations = _count(await session.execute(delete(Conversation).where(Conversation.id.in_(ids))))
+        return report
+
+    async def purge(self, retention_days: int, now: dt.datetime | None = None) -> PurgeReport:
+        """Everything older than the window, from every store."""
+        async with self._lock:
+            now = now or _now()
+            cutoff = now - dt.timedelta(days=retention_days)
+            report = PurgeReport()
+            async with self.store.sessions() as session:
+                expired = list(await session.scalars(select(Conversation.id)
+                                                     .where(Conversation.last_activity_at < cutoff)))
+            for start in range(0, len(expired), 200):
+                report.add(await self._erase_rows(expired[start:start + 200]))
+            async with self.store.sessions.begin() as session:
+                report.old_messages = _count(await session.execute(delete(Message).where(Message.created_at < cutoff)))
+                report.old_notes = _count(await session.execute(delete(Note).where(Note.created_at < cutoff)))
+                report.outbound_texts += _count(await session.execute(
+                    delete(SmsOutbox).where(SmsOutbox.created_at < cutoff)))
+                report.seen_message_sids = _count(await session.execute(
+                    delete(SmsSeen).where(SmsSeen.seen_at < now - SEEN_SIDS_KEPT)))
+                # Opt-outs (and an unanswered "delete my messages") with no conversation: Twilio keeps its own
+                # opt-out list and blocks texts to those numbers, so ours goes with the window too.
+                report.opt_out_records = _count(await session.execute(
+                    delete(SmsSender).where(SmsSender.updated_at < cutoff)))
+            if self.tracker is not None:
+                report.engine_events = await self.tracker.delete_senders(expired)
+                report.old_engine_events = await self.tracker.delete_before(cutoff)
+                async with self.store.sessions() as session:
+                    known = set(await session.scalars(select(Conversation.id)))
+                orphans = [s for s in await self.tracker.sender_ids() if s not in known]
+                report.orphan_engine_events = await self.tracker.delete_senders(orphans)
+            await self._truncate_wal()
+            log.info("retention purge done", extra={"event": "purge", "retention_days": retention_days,
+                                                     "counts": report.to_dict()})
+            return report
+
+    async def _truncate_wal(self) -> None:
+        if self.store.engine.dialect.name != "sqlite":
+            return
+        with contextlib.suppress(Exception):
+            async with self.store.engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _count(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

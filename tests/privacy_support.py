@@ -1,0 +1,90 @@
+"""Helpers for the privacy tests on the real stack: signed SMS webhooks, the stack's stores, byte scans."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import time
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from bot.launcher import Stack
+from channels.sms.config import WEBHOOK_PATH
+from tests.fakes.fake_twilio import encode_form, inbound_params, sign_webhook
+
+
+def post_sms(stack: Stack, params: dict[str, str], headers: dict[str, str]) -> tuple[int, list[str]]:
+    req = urllib.request.Request(stack.url + WEBHOOK_PATH, data=encode_form(params), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, []
+    return status, [m.text or "" for m in ET.fromstring(raw)]
+
+
+def text(stack: Stack, body: str, from_number: str, message_sid: str | None = None,
+         **extra: str) -> tuple[int, list[str]]:
+    """An inbound SMS, signed with the twilio package exactly as Twilio signs it (URL = PUBLIC_BASE_URL)."""
+    params = inbound_params(body, from_number=from_number, message_sid=message_sid, **extra)
+    return post_sms(stack, params, sign_webhook(stack.url + WEBHOOK_PATH, params))
+
+
+def new_phone() -> str:
+    """A number from the 555-01xx block reserved for fiction, different in every test."""
+    area = secrets.choice(["209", "310", "415", "510", "530", "559", "619", "707", "818", "916"])
+    return f"+1{area}55501{secrets.randbelow(100):02d}"
+
+
+def query(stack: Stack, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(stack.data_dir / "navigator.db", timeout=30) as db:
+        return list(db.execute(sql, tuple(params)))
+
+
+def rasa_query(stack: Stack, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    path = stack.data_dir / "rasa_tracker.db"
+    with sqlite3.connect(path, timeout=30) as db:
+        return list(db.execute(sql, tuple(params)))
+
+
+def sms_conversation_ids(stack: Stack) -> set[str]:
+    return {row[0] for row in query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL")}
+
+
+def database_files(stack: Stack) -> list[Path]:
+    """Every database file of the stack (gateway, Rasa's tracker store, their -wal/-journal companions)."""
+    files = [p for p in stack.data_dir.rglob("*") if p.is_file() and "logs" not in p.parts]
+    assert any(p.name == "navigator.db" for p in files) and any(p.name == "rasa_tracker.db" for p in files)
+    return files
+
+
+def log_files(stack: Stack) -> list[Path]:
+    files = sorted((stack.data_dir / "logs").glob("*.log"))
+    assert {p.name for p in files} >= {"gateway.log", "rasa.log", "actions.log"}
+    return files
+
+
+def occurrences(paths: Iterable[Path], needles: Iterable[str]) -> dict[str, list[str]]:
+    """needle → files whose bytes contain it (case-insensitive), for UTF-8 and UTF-16 (JSON escapes too)."""
+    found: dict[str, list[str]] = {}
+    contents = [(p, p.read_bytes().lower()) for p in paths]
+    for needle in needles:
+        forms = {needle.lower().encode(), needle.lower().encode("utf-16-le")}
+        for path, data in contents:
+            if any(form in data for form in forms):
+                found.setdefault(needle, []).append(path.name)
+    return found
+
+
+def wait_for(condition: Callable[[], Any], timeout_s: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
