@@ -136,7 +136,10 @@ def main() -> int:
     env = {**os.environ, "NAVIGATOR_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-m", "resources", "load"], cwd=ROOT, env=env, check=True, capture_output=True)
     stack = Stack(port=free_port(), rasa_port=free_port(), action_port=free_port(), data_dir=data_dir,
-                  log_dir=data_dir / "logs", credentials="tests/bench/credentials-bench.yml")
+                  log_dir=data_dir / "logs", credentials="tests/bench/credentials-bench.yml",
+                  # Every simulated youth comes from 127.0.0.1: lift the per-address limits, not the per-sender.
+                  extra_env={"RATE_IP_PER_MIN": "1000000", "RATE_IP_BURST": "100000",
+                             "RATE_NEW_CONVERSATIONS_PER_MIN": "1000000"})
     stack.start()
     try:
         lines = asyncio.run(measure(stack, args.requests, args.users))
