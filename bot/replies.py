@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
-import yaml
-
+from bot.texts import language_texts
 from resources.hotlines import fill_lines
 
 CONTENT_DIR = Path(__file__).parent / "content"
@@ -14,12 +12,8 @@ CONTENT_DIR = Path(__file__).parent / "content"
 PERSON_BUTTON = {"title": "Talk to a person", "payload": "/talk_to_person"}
 
 
-@cache
 def _texts(language: str) -> dict[str, str]:
-    path = CONTENT_DIR / f"{language}.yml"
-    if not path.exists():
-        path = CONTENT_DIR / "en.yml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return language_texts(CONTENT_DIR, language)
 
 
 def gateway_text(key: str, language: str = "en") -> str:

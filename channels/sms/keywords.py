@@ -13,11 +13,9 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from functools import cache
 from pathlib import Path
 
-import yaml
-
+from bot.texts import language_texts
 from resources.hotlines import fill_lines
 
 CONTENT_DIR = Path(__file__).parent / "content"
@@ -110,12 +108,8 @@ def is_delete_request(body: str) -> bool:
     return bool(text) and _DELETE.fullmatch(text) is not None
 
 
-@cache
 def _texts(language: str) -> dict[str, str]:
-    path = CONTENT_DIR / f"{language}.yml"
-    if not path.exists():
-        path = CONTENT_DIR / "en.yml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return language_texts(CONTENT_DIR, language)
 
 
 def sms_text(key: str, language: str = "en") -> str:
