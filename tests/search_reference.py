@@ -1,4 +1,10 @@
-"""Directory search: need + place + age (+ fit preferences) → ranked, explainable results.
+"""The previous directory search, kept only as a test oracle: resources/search.py must return the same hits.
+
+It loads the nearest services as full ORM objects (organization, phones, schedules, locations, ...) and ranks
+those; resources/search.py does the same on plain column rows. It knows nothing of holidays, so compare the
+two on services that do not close on holidays. Not used by the navigator.
+
+Directory search: need + place + age (+ fit preferences) → ranked, explainable results.
 
 Located services are found with a bounding-box query on the indexed (latitude, longitude) pair, then ranked
 by real distance and fit in Python over that small candidate set. Services without a location near the
