@@ -59,6 +59,8 @@ _STALE_AFTER = dt.timedelta(days=365)
 _NO_PHONE_KM = 15.0  # a card you can only visit or look up online is less use on a phone at night
 _TEMPORARILY_CLOSED_KM = 500.0  # after everything that is open for business
 _VISIBLE = ("active", "temporarily closed")
+# Eligibility, not preference: someone who asks for a boys-only place is not served by a girls-only one.
+_EXCLUDED_BY = {"girls_only": "boys_only", "boys_only": "girls_only"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,7 @@ class SearchQuery:
     categories: tuple[str, ...]
     place: Place | None = None
     age: int | None = None
-    tags: tuple[str, ...] = ()  # preferences: ranked up, not required
+    tags: tuple[str, ...] = ()  # preferences: ranked up, not required (girls/boys only also exclude the other)
     language: str | None = None
     now: dt.datetime | None = None
     open_now: bool = False  # only services open at `now` (filtered in SQL)
@@ -95,6 +97,7 @@ class ResourceHit:
     alert: str | None
     tags: tuple[str, ...]
     scope: str  # local | county | statewide
+    opens_at: dt.datetime | None = field(default=None, compare=False, repr=False)  # when it next opens, if closed
 
     def to_card(self) -> dict[str, Any]:
         """The resource card the chat shows (gateway API field names)."""
@@ -126,6 +129,8 @@ class SearchResult:
     widened: bool = False
     any_open_now: bool = False
     notes: list[str] = field(default_factory=list)
+    # When nothing near is open: the earliest next opening among the local and county results ("8am tomorrow").
+    first_opening: str | None = None
 
 
 def search(session: Session, query: SearchQuery) -> SearchResult:
@@ -153,11 +158,13 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     seen |= {h.id for h in county_hits}
     statewide_hits = _rank([cards[i] for i in statewide_ids if i not in seen], query, now, {}, scope="statewide")
     hits = local_hits + county_hits + statewide_hits
+    openings = [h.opens_at for h in local_hits + county_hits if h.opens_at is not None]
     return SearchResult(
         hits=hits,
         radius_km=radius,
         widened=radius != (query.radius_km or RADII_KM[0]),
         any_open_now=any(h.open_now for h in local_hits + county_hits),
+        first_opening=describe_time(min(openings), now) if openings else None,
     )
 
 
@@ -202,14 +209,19 @@ def _open_at(service_id: Any, holiday_today: bool, holiday_yesterday: bool) -> A
     return exists().where(Schedule.service_id == service_id, or_(today, last_night))
 
 
-def _filters(table: Any, open_now: bool, age: bool, holiday_today: bool, holiday_yesterday: bool) -> list[Any]:
-    """Status, age and open-now conditions on `table` (search_point or service), as bound parameters."""
+def _filters(table: Any, open_now: bool, age: bool, holiday_today: bool, holiday_yesterday: bool,
+             exclude: bool) -> list[Any]:
+    """Status, age, eligibility and open-now conditions on `table` (search_point or service), as bound
+    parameters."""
+    service_id = table.service_id if table is SearchPoint else table.id
     conditions: list[Any] = [table.status == "active" if open_now else table.status.in_(_VISIBLE)]
+    if exclude:
+        conditions.append(~exists().where(ServiceTag.service_id == service_id,
+                                          ServiceTag.tag.in_(bindparam("excluded_tags", expanding=True))))
     if age:
         conditions += [or_(table.minimum_age.is_(None), table.minimum_age <= bindparam("age")),
                        or_(table.maximum_age.is_(None), table.maximum_age >= bindparam("age"))]
     if open_now:
-        service_id = table.service_id if table is SearchPoint else table.id
         conditions.append(or_(table.always_open.is_(True),
                               _open_at(service_id, holiday_today, holiday_yesterday)))
     return conditions
@@ -221,7 +233,13 @@ def _params(query: SearchQuery, when: _When) -> dict[str, Any]:
         params["age"] = query.age
     if query.open_now:
         params.update(when.params())
+    if excluded := _excluded_tags(query):
+        params["excluded_tags"] = excluded
     return params
+
+
+def _excluded_tags(query: SearchQuery) -> list[str]:
+    return sorted({_EXCLUDED_BY[tag] for tag in query.tags if tag in _EXCLUDED_BY} - set(query.tags))
 
 
 @cache
@@ -234,11 +252,11 @@ def _points_statement(*shape: bool) -> Select[Any]:
     )
 
 
-def _shape(query: SearchQuery, when: _When) -> tuple[bool, bool, bool, bool]:
-    """Statements are built once per shape (open now? age? a holiday today? yesterday?) and reused with new
-    parameters, so no per-query expression building or cache-key work."""
+def _shape(query: SearchQuery, when: _When) -> tuple[bool, bool, bool, bool, bool]:
+    """Statements are built once per shape (open now? age? a holiday today? yesterday? a service kind to
+    exclude?) and reused with new parameters, so no per-query expression building or cache-key work."""
     holidays = query.open_now and when.holiday_today, query.open_now and when.holiday_yesterday
-    return query.open_now, query.age is not None, *holidays
+    return query.open_now, query.age is not None, *holidays, bool(_excluded_tags(query))
 
 
 def _within(session: Session, query: SearchQuery, radius_km: float, when: _When) -> dict[str, float]:
@@ -429,6 +447,7 @@ def _hit(card: _Card, query: SearchQuery, now: dt.datetime, distance: float | No
         alert=card.alert or ("Temporarily closed — call before going" if closed else None),
         tags=tuple(card.tags),
         scope=scope,
+        opens_at=upcoming,
     )
 
 
