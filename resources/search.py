@@ -19,7 +19,21 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, not_, or_, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from resources.geo import Place, haversine_km
@@ -51,6 +65,8 @@ from resources.schedule import (
 
 RADII_KM = (25.0, 60.0, 150.0)
 MAX_LOCAL = 24  # nearest located services ranked per search (8 pages of 3 cards); nobody pages further
+_FIRST_REACH_KM = 8.0  # the first box looked in; it grows by _REACH_GROWTH until MAX_LOCAL are found
+_REACH_GROWTH = 2.5
 # How many kilometres of distance one unit of misfit costs in the ranking.
 _MISSING_TAG_KM = 12.0
 _CLOSED_NOW_KM = 6.0
@@ -263,7 +279,21 @@ def _within(session: Session, query: SearchQuery, radius_km: float, when: _When)
     """Ids of the services within the radius and their distances, nearest first (at most MAX_LOCAL).
 
     Ids and points come from the covering index on search_point (plain rows); real distances are worked out in
-    Python over that small set."""
+    Python. The box grows from a few kilometres to the radius: once MAX_LOCAL services lie within `reach` km,
+    nothing farther out can be among the nearest MAX_LOCAL, so a dense city never reads its whole 50 km box
+    (thousands of rows, each with its open-now check). The answer is exactly the whole box's nearest."""
+    reach = min(radius_km, _FIRST_REACH_KM)
+    while True:
+        best = _points_within(session, query, reach, when)
+        if len(best) >= MAX_LOCAL or reach >= radius_km:
+            break
+        reach = min(radius_km, reach * _REACH_GROWTH)
+    nearest = sorted(best, key=lambda service_id: (best[service_id], service_id))[:MAX_LOCAL]
+    return {service_id: best[service_id] for service_id in nearest}
+
+
+def _points_within(session: Session, query: SearchQuery, radius_km: float, when: _When) -> dict[str, float]:
+    """Every matching service within radius_km of the place, with its distance (nearest location)."""
     place = query.place
     assert place is not None
     dlat = radius_km / 111.0
@@ -279,8 +309,7 @@ def _within(session: Session, query: SearchQuery, radius_km: float, when: _When)
         distance = haversine_km(lat0, lon0, lat, lon)
         if distance <= radius_km and distance < best.get(service_id, math.inf):
             best[service_id] = distance
-    nearest = sorted(best, key=lambda service_id: (best[service_id], service_id))[:MAX_LOCAL]
-    return {service_id: best[service_id] for service_id in nearest}
+    return best
 
 
 def _service_conditions(*shape: bool) -> list[Any]:
@@ -353,15 +382,26 @@ _CARD_SERVICE = (
     .join(Organization, Organization.id == Service.organization_id)
     .where(Service.id.in_(_IDS))
 )
-_CARD_PHONES = select(Phone.service_id, Phone.type, Phone.number).where(Phone.service_id.in_(_IDS)).order_by(Phone.id)
-_CARD_SCHEDULES = (select(Schedule.service_id, Schedule.weekday, Schedule.opens_min, Schedule.closes_min)
-                   .where(Schedule.service_id.in_(_IDS)).order_by(Schedule.id))
-_CARD_CATEGORIES = (select(ServiceCategory.service_id, ServiceCategory.category)
-                    .where(ServiceCategory.service_id.in_(_IDS))
-                    .order_by(ServiceCategory.service_id, ServiceCategory.category))
-_CARD_TAGS = (select(ServiceTag.service_id, ServiceTag.tag).where(ServiceTag.service_id.in_(_IDS))
-              .order_by(ServiceTag.service_id, ServiceTag.tag))
-_CARD_LANGUAGES = select(Language.service_id, Language.code).where(Language.service_id.in_(_IDS))
+def _children(kind: str, table: Any, order: Any, *, text1: Any = None, text2: Any = None,
+              numbers: tuple[Any, Any, Any] = (None, None, None)) -> Select[Any]:
+    """One child table as (kind, service_id, order, text1, text2, n1, n2, n3) rows, for one UNION ALL."""
+    return select(
+        literal(kind, String).label("kind"), table.service_id.label("service_id"), order.label("sort_key"),
+        (text1 if text1 is not None else cast(null(), String)).label("text1"),
+        (text2 if text2 is not None else cast(null(), String)).label("text2"),
+        *((n if n is not None else cast(null(), Integer)).label(f"n{i}") for i, n in enumerate(numbers, 1)),
+    ).where(table.service_id.in_(_IDS))
+
+
+# Phones, opening hours, categories, tags and languages of the candidates in one round trip.
+_CARD_CHILDREN = union_all(
+    _children("phone", Phone, Phone.id, text1=Phone.type, text2=Phone.number),
+    _children("schedule", Schedule, Schedule.id,
+              numbers=(Schedule.weekday, Schedule.opens_min, Schedule.closes_min)),
+    _children("category", ServiceCategory, ServiceCategory.category, text1=ServiceCategory.category),
+    _children("tag", ServiceTag, ServiceTag.tag, text1=ServiceTag.tag),
+    _children("language", Language, Language.code, text1=Language.code),
+).order_by("kind", "service_id", "sort_key")
 _CARD_LOCATIONS = (
     select(ServiceAtLocation.service_id, Location.confidential, Location.county, Address.address_1, Address.city,
            Address.postal_code)
@@ -373,21 +413,23 @@ _CARD_LOCATIONS = (
 
 
 def _cards(session: Session, ids: list[str]) -> dict[str, _Card]:
-    """The candidates' card data: one query for the services and one per child table, all plain rows."""
+    """The candidates' card data in three plain-row queries: services, their child rows, their locations."""
     if not ids:
         return {}
     params = {"ids": list(dict.fromkeys(ids))}
     cards = {row[0]: _Card(*row) for row in session.execute(_CARD_SERVICE, params)}
-    for service_id, kind, number in session.execute(_CARD_PHONES, params):
-        cards[service_id].phones[kind] = number
-    for service_id, weekday, opens, closes in session.execute(_CARD_SCHEDULES, params):
-        cards[service_id].openings.append(Opening(weekday, opens, closes))
-    for service_id, category in session.execute(_CARD_CATEGORIES, params):
-        cards[service_id].categories.append(category)
-    for service_id, tag in session.execute(_CARD_TAGS, params):
-        cards[service_id].tags.append(tag)
-    for service_id, code in session.execute(_CARD_LANGUAGES, params):
-        cards[service_id].languages.add(code)
+    for kind, service_id, _, text1, text2, n1, n2, n3 in session.execute(_CARD_CHILDREN, params):
+        card = cards[service_id]
+        if kind == "schedule":
+            card.openings.append(Opening(n1, n2, n3))
+        elif kind == "phone":
+            card.phones[text1] = text2
+        elif kind == "category":
+            card.categories.append(text1)
+        elif kind == "tag":
+            card.tags.append(text1)
+        else:
+            card.languages.add(text1)
     for service_id, *location in session.execute(_CARD_LOCATIONS, params):
         cards[service_id].locations.append(tuple(location))  # type: ignore[arg-type]
     return cards
