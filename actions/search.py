@@ -98,7 +98,8 @@ def _intro(words: Content, result: SearchResult, state: SearchState, offset: int
     if result.widened:
         parts.insert(0, words.text("results_widened"))
     if not result.any_open_now and any(h.open_now is False for h in result.hits[:PAGE_SIZE]):
-        first = next((h.opens_next for h in result.hits if h.opens_next), None)
+        # The earliest opening near them, not the first-ranked card's ("here is what opens at 8am").
+        first = result.first_opening or next((h.opens_next for h in result.hits if h.opens_next), None)
         opens = words.text("results_opens_next", time=first) if first else ""
         lines = " · ".join(line.contact_line() for line in words.lines_for(state.categories))
         parts.insert(0, f"{words.text('results_none_open', opens_next=opens)} {lines}")

@@ -129,6 +129,7 @@ def _service(
         cost=_opt(svc.get("cost")),
         always_open=always_open,
         openings=openings,
+        closed_on_holidays=_flag(svc.get("closed_on_holidays", False), "closed_on_holidays", where, problems),
         status=str(svc.get("status", "active")),
         alert=_opt(svc.get("alert")),
         statewide=bool(svc.get("statewide", False)),
@@ -136,6 +137,13 @@ def _service(
         location=location,
         where=where,
     )
+
+
+def _flag(value: Any, name: str, where: str, problems: list[Problem]) -> bool:
+    if isinstance(value, bool):
+        return value
+    problems.append(Problem(where, name, f"must be true or false, not {value!r}"))
+    return False
 
 
 def _hours(value: Any, where: str, problems: list[Problem]) -> tuple[bool, list[OpeningRecord]]:

@@ -58,7 +58,10 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 # Columns added after the first release: (table, column, SQL type). create_all() makes new tables but never
 # alters existing ones, so a directory built by an older version gets these added in place.
-_ADDED_COLUMNS = (("service", "retired_on", "DATE"),)
+_ADDED_COLUMNS = (
+    ("service", "retired_on", "DATE"),
+    ("service", "closed_on_holidays", "BOOLEAN NOT NULL DEFAULT FALSE"),
+)
 
 
 def create_schema(engine: Engine) -> None:

@@ -86,8 +86,13 @@ def _schedules(service: Service) -> list[dict[str, Any]]:
         }
         if service.always_open:
             schedule["description"] = "Open 24 hours, every day"
+        notes = []
         if closes > 1440:
-            schedule["notes"] = "overnight: closes the next day"
+            notes.append("overnight: closes the next day")
+        if service.closed_on_holidays and not service.always_open:
+            notes.append("closed on California state holidays")
+        if notes:
+            schedule["notes"] = "; ".join(notes)
         schedules.append(schedule)
     return schedules
 
@@ -157,6 +162,7 @@ def service_document(service: Service) -> dict[str, Any]:
             *_curation("service", sid, {
                 "id": sid, "source_url": service.source_url, "statewide": "true" if service.statewide else "false",
                 "cost": service.cost, "retired_on": service.retired_on.isoformat() if service.retired_on else None,
+                "closed_on_holidays": "true" if service.closed_on_holidays else None,
             }),
         ],
     }
@@ -220,6 +226,7 @@ def canonical_dump(session: Session) -> dict[str, Any]:
                 "always_open": s.always_open, "source_url": s.source_url,
                 "verified_on": s.verified_on.isoformat(), "statewide": s.statewide,
                 "retired_on": s.retired_on.isoformat() if s.retired_on else None,
+                "closed_on_holidays": s.closed_on_holidays,
                 "categories": sorted(c.category for c in s.categories), "tags": sorted(t.tag for t in s.tags),
                 "languages": sorted(lang.code for lang in s.languages),
                 "phones": sorted((p.id, p.type, p.number) for p in s.phones),

@@ -26,6 +26,12 @@ from resources.taxonomy import CATEGORY_TAXONOMY, CURATION_TAXONOMY, TAG_TAXONOM
 
 WHERE = "__where__"  # CSV assembly stores each row's file:line under this key
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# A schedule's notes saying the service shuts on holidays: "Closed on holidays", "closed major holidays",
+# "Mon-Fri except holidays", "Holidays: closed". It then closes on California state holidays (schedule.py).
+_HOLIDAYS_CLOSED = re.compile(
+    r"\b(?:closed|except|excluding|excl\.?|not open)\b[^.;\n]{0,40}?\bholidays?\b|\bholidays?\b\s*[:\-–—]?\s*closed\b",
+    re.I,
+)
 _TEXT_PHONE_TYPES = {"text", "sms"}
 _VOICE_PHONE_TYPES = {"voice", "cell", "mobile", "hotline", "", None}
 
@@ -215,6 +221,8 @@ class HsdsReader:
             a in ("California", "United States") for a in record.service_areas)
         if curation.get("retired_on"):
             record.retired_on = self.date(curation["retired_on"], where, "retired_on")
+        if curation.get("closed_on_holidays") == "true":
+            record.closed_on_holidays = True
         sals = obj.get("service_at_locations")
         if sals is not None and not isinstance(sals, list):
             self.bad(where, "service_at_locations", "must be a list")
@@ -434,6 +442,9 @@ class HsdsReader:
             if not isinstance(sched, dict):
                 self.bad(at, "schedule", "must be an object")
                 continue
+            notes = " ".join(str(sched.get(k) or "") for k in ("notes", "description"))
+            if _HOLIDAYS_CLOSED.search(notes):
+                record.closed_on_holidays = True
             result = self.schedule(sched, at)
             if result is None:
                 usable = False

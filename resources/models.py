@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -98,6 +99,8 @@ class Service(Base):
     always_open: Mapped[bool] = mapped_column(Boolean, default=False)
     source_url: Mapped[str] = mapped_column(String(1000))
     verified_on: Mapped[dt.date] = mapped_column(Date)
+    # Closed on California state holidays (resources/schedule.py computes them): a curator's "closed on holidays".
+    closed_on_holidays: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Statewide/national reach for services without a location near the person (hotlines, online help).
     statewide: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set when a curator retires the service (status becomes inactive); the row and its history stay.

@@ -72,6 +72,7 @@ class ServiceRecord:
     cost: str | None = None
     always_open: bool = False
     openings: list[OpeningRecord] = field(default_factory=list)
+    closed_on_holidays: bool = False  # on California state holidays (resources/schedule.py)
     status: str = "active"
     alert: str | None = None
     statewide: bool = False

@@ -1,10 +1,15 @@
-"""Opening hours in California time: open now, when it opens next, and a short human summary."""
+"""Opening hours in California time: open now, when it opens next, and a short human summary.
+
+Services whose curator says they close on holidays are closed on California state holidays, computed for any
+year (no per-year table to maintain): see `california_holidays`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from zoneinfo import ZoneInfo
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -23,8 +28,63 @@ def now_pacific() -> dt.datetime:
     return dt.datetime.now(PACIFIC)
 
 
-def is_open(always_open: bool, openings: Sequence[Opening], at: dt.datetime) -> bool | None:
-    """True/False when the hours are known, None when the directory has no hours for the service."""
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    """The n-th (1-based; -1 = last) given weekday (0 = Monday) of a month."""
+    if n > 0:
+        first = dt.date(year, month, 1)
+        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+@cache
+def california_holidays(year: int) -> dict[dt.date, str]:
+    """California state holidays of a year (the days state offices close, Gov. Code §6700 as CalHR lists them).
+
+    A fixed-date holiday on a Sunday is also observed the Monday after, one on a Saturday the Friday before
+    (as federal, county and most agency offices do); both the date itself and the observed day count as closed,
+    so a "closed on holidays" service is never shown open on a day it may well be shut.
+    """
+    fixed = {
+        dt.date(year, 1, 1): "New Year's Day",
+        dt.date(year, 3, 31): "Cesar Chavez Day",
+        dt.date(year, 7, 4): "Independence Day",
+        dt.date(year, 11, 11): "Veterans Day",
+        dt.date(year, 12, 25): "Christmas Day",
+    }
+    thanksgiving = _nth_weekday(year, 11, 3, 4)
+    days = {
+        _nth_weekday(year, 1, 0, 3): "Martin Luther King Jr. Day",
+        _nth_weekday(year, 2, 0, 3): "Presidents' Day",
+        _nth_weekday(year, 5, 0, -1): "Memorial Day",
+        _nth_weekday(year, 9, 0, 1): "Labor Day",
+        thanksgiving: "Thanksgiving Day",
+        thanksgiving + dt.timedelta(days=1): "Day after Thanksgiving",
+    }
+    for date, name in fixed.items():
+        days[date] = name
+        if date.weekday() == 6:
+            days[date + dt.timedelta(days=1)] = f"{name} (observed)"
+        elif date.weekday() == 5:
+            days[date - dt.timedelta(days=1)] = f"{name} (observed)"
+    # New Year's Day on a Saturday is observed on Dec 31 of the year before.
+    next_new_year = dt.date(year + 1, 1, 1)
+    if next_new_year.weekday() == 5:
+        days[next_new_year - dt.timedelta(days=1)] = "New Year's Day (observed)"
+    return days
+
+
+def holiday(date: dt.date) -> str | None:
+    """The name of the California state holiday on that (Pacific) date, if any."""
+    return california_holidays(date.year).get(date)
+
+
+def is_open(always_open: bool, openings: Sequence[Opening], at: dt.datetime,
+            closed_on_holidays: bool = False) -> bool | None:
+    """True/False when the hours are known, None when the directory has no hours for the service.
+
+    With `closed_on_holidays`, no opening that starts on a state holiday happens (so last night's overnight
+    hours still run into the holiday morning, and a holiday evening's overnight hours do not)."""
     if always_open:
         return True
     if not openings:
@@ -33,24 +93,30 @@ def is_open(always_open: bool, openings: Sequence[Opening], at: dt.datetime) -> 
     minute = local.hour * 60 + local.minute
     today = local.weekday()
     yesterday = (today - 1) % 7
+    today_off = closed_on_holidays and holiday(local.date()) is not None
+    yesterday_off = closed_on_holidays and holiday(local.date() - dt.timedelta(days=1)) is not None
     for o in openings:
-        if o.weekday == today and o.opens_min <= minute < o.closes_min:
+        if o.weekday == today and o.opens_min <= minute < o.closes_min and not today_off:
             return True
         # An opening that started yesterday evening and runs past midnight.
-        if o.weekday == yesterday and o.closes_min > _DAY_MIN and minute < o.closes_min - _DAY_MIN:
+        if (o.weekday == yesterday and o.closes_min > _DAY_MIN and minute < o.closes_min - _DAY_MIN
+                and not yesterday_off):
             return True
     return False
 
 
-def next_opening(always_open: bool, openings: Sequence[Opening], at: dt.datetime) -> dt.datetime | None:
-    """When the service next opens after `at` (within a week), or None if unknown/always open."""
+def next_opening(always_open: bool, openings: Sequence[Opening], at: dt.datetime,
+                 closed_on_holidays: bool = False) -> dt.datetime | None:
+    """When the service next opens after `at` (within a week, or past holidays), or None if unknown/always open."""
     if always_open or not openings:
         return None
     local = at.astimezone(PACIFIC)
     best: dt.datetime | None = None
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    for days_ahead in range(8):
+    for days_ahead in range(15 if closed_on_holidays else 8):
         day = midnight + dt.timedelta(days=days_ahead)
+        if closed_on_holidays and holiday(day.date()) is not None:
+            continue
         for o in openings:
             if o.weekday != day.weekday():
                 continue
@@ -62,8 +128,8 @@ def next_opening(always_open: bool, openings: Sequence[Opening], at: dt.datetime
     return best
 
 
-def describe_hours(always_open: bool, openings: Sequence[Opening]) -> str:
-    """"Open 24/7", "Mon–Fri 9am–5pm · Sat 10am–2pm", or "Call for hours"."""
+def describe_hours(always_open: bool, openings: Sequence[Opening], closed_on_holidays: bool = False) -> str:
+    """"Open 24/7", "Mon–Fri 9am–5pm · Sat 10am–2pm" (+ " · closed on holidays"), or "Call for hours"."""
     if always_open:
         return "Open 24/7"
     if not openings:
@@ -72,6 +138,8 @@ def describe_hours(always_open: bool, openings: Sequence[Opening]) -> str:
     for o in sorted(openings, key=lambda o: (o.weekday, o.opens_min)):
         by_span.setdefault((o.opens_min, o.closes_min), []).append(o.weekday)
     parts = [f"{_days(days)} {_clock(span[0])}–{_clock(span[1])}" for span, days in by_span.items()]
+    if closed_on_holidays:
+        parts.append("closed on holidays")
     return " · ".join(parts)
 
 

@@ -183,7 +183,7 @@ def _service_values(org_id: str, record: ServiceRecord, retired_on: dt.date | No
         "status": "inactive" if retired_on else record.status, "alert": record.alert,
         "minimum_age": record.min_age, "maximum_age": record.max_age, "cost": record.cost,
         "always_open": record.always_open, "source_url": record.source_url, "verified_on": record.verified_on,
-        "statewide": record.statewide, "retired_on": retired_on,
+        "statewide": record.statewide, "retired_on": retired_on, "closed_on_holidays": record.closed_on_holidays,
     }
 
 
@@ -304,7 +304,7 @@ def _write_location(session: Session, org_id: str, loc: LocationRecord) -> None:
 _FINGERPRINT_FIELDS = (
     "name", "description", "status", "alert", "minimum_age", "maximum_age", "cost", "always_open", "source_url",
     "verified_on", "url", "email", "statewide", "retired_on", "organization_id", "categories", "tags", "languages",
-    "phones", "hours", "service_areas", "locations",
+    "phones", "hours", "service_areas", "locations", "closed_on_holidays",
 )
 
 
@@ -327,6 +327,7 @@ def _fingerprint(service: Service | None) -> tuple[object, ...] | None:
         sorted((s.weekday, s.opens_min, s.closes_min) for s in service.schedules),
         sorted(a.name for a in service.service_areas),
         locations,
+        service.closed_on_holidays,
     )
 
 

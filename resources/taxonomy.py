@@ -18,7 +18,7 @@ CATEGORY_TAXONOMY = "youth-navigator/category"
 TAG_TAXONOMY = "youth-navigator/tag"
 # Curation facts HSDS has no field for (source_url, confidential, ...): attributes with a value.
 CURATION_TAXONOMY = "youth-navigator/curation"
-CURATION_CODES = ("id", "source_url", "confidential", "statewide", "cost", "retired_on")
+CURATION_CODES = ("id", "source_url", "confidential", "statewide", "cost", "retired_on", "closed_on_holidays")
 
 
 def _key(text: object) -> str:

@@ -43,6 +43,7 @@ organizations:
         categories: [drop_in]
         phone: "(510) 555-0143"
         verified_on: 2025-01-02
+        closed_on_holidays: true
         hours:
           - {days: [fr, sa], opens: "20:00", closes: "02:00", overnight: true}
           - {days: [mo, tu], opens: "09:00", closes: "24:00"}

@@ -132,6 +132,24 @@ def test_overnight_hours_need_to_be_marked(tmp_path: Path) -> None:
     assert hours == [(4, 1200, 1560), (5, 1200, 1560)]
 
 
+@pytest.mark.parametrize(("notes", "closes"), [
+    ("Closed on holidays", True), ("Mon-Fri, except holidays", True), ("Holidays: closed", True),
+    ("closed Sundays and major holidays", True), ("Open on holidays too", False), ("", False),
+])
+def test_holiday_closing_is_read_from_schedule_notes(tmp_path: Path, notes: str, closes: bool) -> None:
+    doc = json.loads(localised((EXAMPLES / "service_full.json").read_text()))
+    schedule = doc["schedules"][0]
+    schedule.pop("valid_to")
+    schedule.update(opens_at="09:00", closes_at="17:00", notes=notes, byday="MO,TU,WE,TH,FR")
+    path = tmp_path / "holidays.json"
+    path.write_text(json.dumps(doc))
+    engine = sqlite_engine(tmp_path)
+    report = import_paths(engine, [path], taxonomy=example_map())
+    assert report.ok, report.problems
+    with session_factory(engine)() as session:
+        assert session.get(Service, doc["id"]).closed_on_holidays is closes
+
+
 def test_unknown_taxonomy_term_is_an_error_without_a_map(tmp_path: Path) -> None:
     path = tmp_path / "svc.json"
     path.write_text(localised((EXAMPLES / "service_full.json").read_text()))

@@ -4,9 +4,10 @@
 
 Generates a synthetic directory (resources/generate.py: fake names, 555-01xx numbers) into a temporary
 SQLite database through the normal import path, then times random queries — category + point + radius +
-age + open now — through `resources.search.search` (indexed bounding box), and, in the same run, the same
-queries answered by a naive scan that reads every located service and filters in Python. Prints a markdown
-table, the SQLite query plan of the located-services query, and peak memory.
+age + open now — through `resources.search.search` (indexed bounding box, plain column rows), and, in the
+same run, the same queries through the previous search (tests/search_reference.py: full ORM objects; its
+ordered ids must be the same) and answered by a naive scan that reads every located service and filters in
+Python. Prints a markdown table, the SQLite query plan of the located-services query, and peak memory.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import os
 import random
 import resource
 import statistics
@@ -32,6 +34,7 @@ from resources.models import CATEGORIES, Location, Schedule, Service, ServiceAtL
 from resources.schedule import PACIFIC, Opening, is_open
 from resources.search import MAX_LOCAL, SearchQuery, search
 from resources.store import upsert_organizations
+from tests import search_reference
 
 
 def _queries(n: int, seed: int) -> list[SearchQuery]:
@@ -113,10 +116,10 @@ def main() -> int:
 
         queries = _queries(args.queries, args.seed)
         sessions = session_factory(engine)
-        indexed_ms, naive_ms, result_counts, mismatches = [], [], [], 0
+        indexed_ms, previous_ms, naive_ms, result_counts, mismatches, order_mismatches = [], [], [], [], 0, 0
         with sessions() as session:
             search(session, queries[0])  # warm the connection and statement caches
-        indexed_sets = []
+        indexed_sets, indexed_orders = [], []
         for query in queries:  # all indexed queries first, so the naive scans do not disturb their caches
             with sessions() as session:
                 started = time.perf_counter()
@@ -125,6 +128,15 @@ def main() -> int:
                 local = {h.id for h in result.hits if h.scope == "local"}
                 result_counts.append(len(local))
                 indexed_sets.append(local)
+                indexed_orders.append([h.id for h in result.hits])
+        with sessions() as session:
+            search_reference.search(session, queries[0])
+        for query, order in zip(queries, indexed_orders, strict=True):
+            with sessions() as session:
+                started = time.perf_counter()
+                previous = search_reference.search(session, query)
+                previous_ms.append((time.perf_counter() - started) * 1000)
+            order_mismatches += [h.id for h in previous.hits] != order
         for query, local in list(zip(queries, indexed_sets, strict=True))[:args.naive]:
             with sessions() as session:
                 started = time.perf_counter()
@@ -144,13 +156,16 @@ def main() -> int:
 
     print(f"\n{args.services:,} synthetic services, {args.queries:,} random queries (category + point + radius "
           f"10/25/50 km + age + open now), SQLite, {dt.date.today()}\n")
-    print("| measure | indexed search | naive full scan |")
-    print("|---|---|---|")
-    print(f"| queries timed | {len(indexed_ms):,} | {len(naive_ms):,} (first {len(naive_ms)} of the same) |")
-    print(f"| p50 ms | {statistics.median(indexed_ms):.1f} | {statistics.median(naive_ms):.1f} |")
-    print(f"| p95 ms | {_pct(indexed_ms, 95):.1f} | {_pct(naive_ms, 95):.1f} |")
-    print(f"| max ms | {max(indexed_ms):.1f} | {max(naive_ms):.1f} |")
-    print(f"| median local results | {statistics.median(result_counts):.0f} | same sets in "
+    print("| measure | indexed search | previous search (ORM objects) | naive full scan |")
+    print("|---|---|---|---|")
+    print(f"| queries timed | {len(indexed_ms):,} | {len(previous_ms):,} (the same) | {len(naive_ms):,} (first "
+          f"{len(naive_ms)} of the same) |")
+    print(f"| p50 ms | {statistics.median(indexed_ms):.1f} | {statistics.median(previous_ms):.1f} | "
+          f"{statistics.median(naive_ms):.1f} |")
+    print(f"| p95 ms | {_pct(indexed_ms, 95):.1f} | {_pct(previous_ms, 95):.1f} | {_pct(naive_ms, 95):.1f} |")
+    print(f"| max ms | {max(indexed_ms):.1f} | {max(previous_ms):.1f} | {max(naive_ms):.1f} |")
+    print(f"| median local results | {statistics.median(result_counts):.0f} | same ordered ids in "
+          f"{len(previous_ms) - order_mismatches}/{len(previous_ms)} | same sets in "
           f"{len(naive_ms) - mismatches}/{len(naive_ms)} |")
     print(f"\n| build | value |\n|---|---|\n| generate {args.services:,} records | {generated:.1f} s |")
     print(f"| import {args.services:,} services (validate + one transaction) | {imported:.1f} s |")
@@ -158,7 +173,8 @@ def main() -> int:
     print("\nquery plan of the located-services query:")
     for row in plan:
         print("  ", row[-1])
-    return 0 if mismatches == 0 else 1
+    print(f"load average (1, 5, 15 min) at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0 if mismatches == 0 and order_mismatches == 0 else 1
 
 
 if __name__ == "__main__":
