@@ -290,3 +290,10 @@ def test_adversarial_messages_stay_fast(text: str) -> None:
     start = time.perf_counter()
     redactor.redact(text)
     assert time.perf_counter() - start < 0.1
+
+
+def test_a_phone_then_a_zip_keeps_the_zip() -> None:
+    """Found by hypothesis: an Amex-shaped 4-6-5 run must use one separator, or "2002000000 90001" became a card."""
+    from bot.privacy.redact import Redactor
+
+    assert Redactor().redact("text me 2002000000 90001").endswith("[phone] 90001")

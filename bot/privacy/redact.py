@@ -52,9 +52,10 @@ _NANP = re.compile(
 # "+44 20 7946 0958", "+52 (55) 1234 5678": a plus, then 8–15 digits in groups (digit count checked).
 _INTERNATIONAL = re.compile(rf"(?<![\d+])\+\s?\d{{1,4}}(?:{_SEP02}\(?\d{{1,5}}\)?){{1,6}}(?!\d)")
 _LOCAL = re.compile(rf"(?<![\d+])\d{{3}}{_SEP}\s?\d{{4}}(?![\d]|{_SEP}\d)|(?<![\d+])\d{{7}}(?!\d)")
-# Cards: 13–19 digits, contiguous or in groups of four with one consistent separator, or Amex 4-6-5.
+# Cards: 13–19 digits, contiguous or in groups of four with one consistent separator, or Amex 4-6-5 (also
+# one consistent separator, so "2002000000 90001", a phone then a ZIP, is not read as a card).
 _CARD = re.compile(
-    r"(?<!\d)(?:\d{4}([ \-]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}[ \-]?\d{6}[ \-]?\d{5})(?!\d)"
+    r"(?<!\d)(?:\d{4}([ \-]?)\d{4}\1\d{4}\1\d{1,7}|\d{4}([ \-]?)\d{6}\2\d{5})(?!\d)"
 )
 # SSN-like: 3-2-4 with one consistent separator (or none).
 _SSN = re.compile(r"(?<!\d)\d{3}([ .\-]?)\d{2}\1\d{4}(?!\d)")
