@@ -22,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help run test chat install train directory browser lint nlu-eval crisis-eval bench clean
+.PHONY: help run test chat install train directory browser lint nlu-eval crisis-eval bench bench-search clean
 
 help:
 	@echo "make run    install if needed, train if inputs changed, build the directory, start everything"
@@ -103,6 +103,9 @@ crisis-eval: $(VENV)/.installed
 
 bench: install var train directory
 	@$(PY) tests/bench/bench_roundtrip.py --train 3
+
+bench-search: $(VENV)/.installed
+	@$(PY) tests/bench/bench_search.py --services 100000 --queries 1000
 
 clean:
 	rm -rf var models/.inputs.sha256*
