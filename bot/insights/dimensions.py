@@ -55,8 +55,8 @@ def age_band(age: Any) -> str:
         return UNKNOWN
     if years < 12:
         return "under_12"
-    for low, band in ((12, "12_14"), (15, "15_17"), (18, "18_20"), (21, "21_24")):
-        if low <= years < low + 3:
+    for last, band in ((14, "12_14"), (17, "15_17"), (20, "18_20"), (24, "21_24")):
+        if years <= last:
             return band
     return UNKNOWN
 
