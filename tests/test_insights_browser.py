@@ -42,7 +42,8 @@ def test_a_supervisor_sees_the_charts_and_can_filter(browser, stack: Stack) -> N
             "els => els.map(e => e.dataset.value)")]
         assert values and min(values) >= 11
         assert page.locator("svg[data-chart=needs_by_county] rect.bar[data-label=Fresno]").count() == 1
-        assert page.locator("#top-gaps table").is_visible()
+        assert page.locator("table[data-table=top_gaps] td", has_text="Kern").count() == 1
+        assert page.locator("table[data-table=top_unmet] td", has_text="Fresno").count() >= 1
         page.select_option("select[name=county]", "Fresno")
         page.select_option("select[name=category]", "shelter")
         page.click(".filters button[type=submit]")

@@ -121,7 +121,7 @@ def _seed(stack: Stack) -> None:
     rows = [("shelter", "Fresno", "nothing_open_now", 23), ("shelter", "Fresno", "cards_shown", 31),
             ("food", "Fresno", "cards_shown", 40), ("shelter", "Alameda", "nothing_within_reach", 19),
             ("food", "Alameda", "cards_shown", 27), ("legal", "Alameda", "cards_shown", 14),
-            ("legal", "Fresno", "nothing_within_reach", 12)]
+            ("legal", "Fresno", "nothing_within_reach", 12), ("shelter", "Kern", "nothing_within_reach", 15)]
     with _db(stack) as db:
         for category, county, outcome, n in rows:
             db.execute("INSERT INTO insight_count (week, outcome, category, county, age_band, language, channel, "
@@ -173,3 +173,6 @@ def test_the_command_line_exports_the_same_numbers_as_the_desk(desk, stack: Stac
     assert "needs_by_county,Fresno,food," in csv_out
     gaps = from_desk["directory_gaps"]["rows"]
     assert gaps and all(g["verified_services"] == 0 for g in gaps)
+    assert gaps[0]["county"] == "Kern" and gaps[0]["category"] == "shelter" and gaps[0]["searches"] == 15, \
+        "the directory has no shelter in Kern: the gap with the most searches comes first"
+    assert not any(g["county"] == "Fresno" and g["category"] == "shelter" for g in gaps)

@@ -26,6 +26,7 @@ routes = web.RouteTableDef()
 DEFAULT_WEEKS = 12
 MAX_DAYS = 3 * 366
 NO_GAPS = "<tr><td colspan=6 class=muted>No gap with 11 or more searches.</td></tr>"
+NO_UNMET = "<tr><td colspan=3 class=muted>No county with 11 or more unmet searches.</td></tr>"
 
 
 def parse_filters(query: Any) -> tuple[dict[str, Any] | None, str | None]:
@@ -193,6 +194,13 @@ def render(report: Report, f: dict[str, Any], who: DeskIdentity) -> str:
         "<th>Searches for it</th><th>County: nothing within reach</th><th>County: nothing open now</th>"
         "<th>Services not verified recently</th></tr></thead>"
         f"<tbody>{gap_rows or NO_GAPS}</tbody></table>")
+    unmet_items = sorted(((c, o, outcomes.label(c, o)) for c in outcome_rows for o in UNMET_OUTCOMES
+                          if isinstance(outcomes.label(c, o), int)), key=lambda item: -int(item[2]))[:10]
+    unmet_rows = "".join(f"<tr><td>{escape(c)}</td><td>{escape(OUTCOME_LABELS[o])}</td>{_cell(v)}</tr>"
+                         for c, o, v in unmet_items)
+    unmet_table = ("<table class='counts' data-table='top_unmet'><thead><tr><th>County</th><th>Outcome</th>"
+                   "<th>Searches</th></tr></thead>"
+                   f"<tbody>{unmet_rows or NO_UNMET}</tbody></table>")
     all_gaps = data["directory_gaps"]["rows"]
     gap_list = "".join(f"<li>{escape(g['county'])} · {escape(g['category'].replace('_', ' '))} · searches "
                        f"{escape(str(g['searches']))}</li>" for g in all_gaps)
@@ -211,8 +219,9 @@ def render(report: Report, f: dict[str, Any], who: DeskIdentity) -> str:
         f"<section id='unmet'><h2>Unmet needs</h2>{unmet}"
         f"{table_html(tables['outcomes_by_county'], not county, _small_rows(report, 'outcomes_by_county'))}"
         f"<h3>By need, all of California</h3>{table_html(tables['outcomes_by_need'])}</section>"
-        f"<section id='top-gaps'><h2>Top gaps</h2><p class='muted'>{escape(data['directory_gaps']['definition'])}"
-        f", where youth searched for it most.</p>{gap_table}"
+        "<section id='top-gaps'><h2>Top gaps</h2><h3>Where searches most often found nothing</h3>"
+        f"{unmet_table}<h3>Needs the directory does not cover, where youth searched for them</h3>"
+        f"<p class='muted'>{escape(data['directory_gaps']['definition'])}.</p>{gap_table}"
         f"<details><summary>Every directory gap ({len(all_gaps)})</summary><ul class='gaps'>{gap_list}</ul>"
         "</details></section>"
         "<section id='events'><h2>Requests for a person and crisis protocols</h2>"
