@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.content import content
+from actions.insight import context
 from actions.messages import send
 
 ADVOCATE_OFFER = "advocate"
@@ -37,6 +38,8 @@ class ActionCrisis(Action):
         elif searching:
             # Said after the gateway's protocol message, so it stays one short line.
             send(dispatcher, words.text("crisis_search_paused"))
+        # No words, only the search context the gateway counts this crisis protocol under (actions/insight.py).
+        send(dispatcher, "", insight=context(tracker))
         return [
             SlotSet("pending_offer", ADVOCATE_OFFER),
             SlotSet("paused_search", searching or bool(tracker.get_slot("paused_search"))),

@@ -9,6 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.content import Content, content
 from actions.directory import directory
+from actions.insight import context
 from actions.messages import send
 from resources.query import parse_request
 
@@ -40,10 +41,13 @@ class ActionTalkToPerson(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         words = content(tracker.get_slot("language") or "en")
-        hand_off(dispatcher, words, priority="crisis" if tracker.get_slot("crisis_level") else "normal")
+        hand_off(dispatcher, words, priority="crisis" if tracker.get_slot("crisis_level") else "normal",
+                 tracker=tracker)
         return [SlotSet("pending_offer", None)]
 
 
-def hand_off(dispatcher: CollectingDispatcher, words: Content, priority: str) -> None:
-    """Ask the gateway for a person (`handoff` control field) and give the 24/7 lines meanwhile."""
-    send(dispatcher, words.text("talk_to_person"), handoff="requested", handoff_priority=priority)
+def hand_off(dispatcher: CollectingDispatcher, words: Content, priority: str, tracker: Tracker | None = None) -> None:
+    """Ask the gateway for a person (`handoff` control field) and give the 24/7 lines meanwhile; the search
+    context goes along for the insight counters (actions/insight.py)."""
+    extra = {"insight": context(tracker)} if tracker is not None else {}
+    send(dispatcher, words.text("talk_to_person"), handoff="requested", handoff_priority=priority, **extra)

@@ -27,7 +27,7 @@ class ActionAnswerOffer(Action):
             send(dispatcher, words.text("offer_declined"), buttons=words.buttons("person_button"))
             return [SlotSet("pending_offer", None)]
         if offer == ADVOCATE_OFFER:
-            hand_off(dispatcher, words, priority="crisis")
+            hand_off(dispatcher, words, priority="crisis", tracker=tracker)
             return [SlotSet("pending_offer", None)]
         if offer == RESUME_OFFER:
             return resume_search()

@@ -9,6 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.content import Content, content
 from actions.directory import directory
+from actions.insight import search_facts
 from actions.messages import send
 from actions.search_state import PAGE_SIZE, SearchState
 from resources.search import SearchResult
@@ -67,6 +68,8 @@ async def show_page(dispatcher: CollectingDispatcher, state: SearchState, offset
     words = content(state.language)
     result = await directory().find_async(state.query())
     page = result.hits[offset : offset + PAGE_SIZE]
+    # A new search is counted once (bot/insights/); paging through its results is not a new need.
+    facts = {"insight": search_facts(state, result)} if offset == 0 else {}
     need = words.need_label(state.categories[0]) if state.categories else words.need_label("hotline")
     where = "you" if state.place is None else state.place.name
     person = words.buttons("person_button")
@@ -74,10 +77,11 @@ async def show_page(dispatcher: CollectingDispatcher, state: SearchState, offset
         key = "results_empty" if offset == 0 else "results_no_more"
         lines = words.lines_for(state.categories)
         text = "\n".join([words.text(key, need=need, place=where), *(f"• {line.contact_line()}" for line in lines)])
-        send(dispatcher, text, buttons=person)
+        send(dispatcher, text, buttons=person, **facts)
         return [SlotSet("pending_offer", None)]
 
-    send(dispatcher, _intro(words, result, state, offset, need, where), resources=[h.to_card() for h in page])
+    send(dispatcher, _intro(words, result, state, offset, need, where), resources=[h.to_card() for h in page],
+         **facts)
     next_offset = offset + len(page)
     has_more = next_offset < len(result.hits)
     footer = words.text("results_footer") if has_more else words.text("results_last_footer", need=need, place=where)

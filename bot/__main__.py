@@ -1,4 +1,5 @@
-"""Command line: `python -m bot run | gateway | chat | crisis-check | purge | desk-user add NAME --role ROLE`."""
+"""Command line: `python -m bot run | gateway | chat | crisis-check | purge | desk-user add NAME --role ROLE |
+insights export --from DATE --to DATE [--format csv|json]`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     from bot.desk import cli as desk_cli
 
     desk_cli.add_arguments(commands.add_parser("desk-user", help="advocate desk accounts (add, list)"))
+    from bot.insights import cli as insights_cli
+
+    insights_cli.add_arguments(commands.add_parser("insights", help="unmet-needs insights (export)"))
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -35,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         return chat_loop(args.url or f"http://127.0.0.1:{Settings.from_env().port}")
     if args.command == "desk-user":
         return desk_cli.main(args)
+    if args.command == "insights":
+        return insights_cli.main(args)
     if args.command == "purge":
         return _purge(args.days)
     from bot.crisis.cli import main as crisis_check

@@ -12,7 +12,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.engine import ChatMessage, EngineClient, EngineUnavailable, to_chat_messages
+from bot.engine import INSIGHT_FIELD, ChatMessage, EngineClient, EngineUnavailable, to_chat_messages
+from bot.insights.dimensions import Fact, event_fact, facts_from_control
 from bot.replies import engine_unavailable_messages, gateway_text_with
 from bot.store import ConversationStore
 
@@ -60,11 +61,13 @@ class ConversationCore:
         if verdict.get("evidence") and self.redactor is not None:
             # The matched words are shown to advocates: they are the youth's words, so they are redacted too.
             verdict = {**verdict, "evidence": [self.redactor.redact(str(e)) for e in verdict["evidence"]]}
+        in_crisis = verdict.get("level") in CRISIS_LEVELS
         if self.handoff is not None:
             routed = await self.handoff.route(conversation_id, text, verdict, lead, language)
             if routed is not None:
+                if in_crisis:  # the protocol answered during a handoff: counted, with nothing else known
+                    await self.store.record_insights(_facts([], {}, ["crisis_protocol"], language, channel))
                 return routed
-        in_crisis = verdict.get("level") in CRISIS_LEVELS
         # The engine needs the level and kind, not the words that matched (those stay with the advocate).
         engine_verdict = {k: verdict[k] for k in ("level", "categories") if k in verdict}
         metadata = {"channel": channel, "language": language, "crisis": engine_verdict}
@@ -83,20 +86,34 @@ class ConversationCore:
             messages = [] if lead else engine_unavailable_messages(language)
             sender = "system"
         requested = control.get("handoff") == "requested"
+        searches, context = facts_from_control(control.get(INSIGHT_FIELD, []), language, channel)
+        events = ["crisis_protocol"] if in_crisis else []
         replies = [("system", m) for m in lead] + [(sender, m) for m in messages]
         if requested:
             # The action only says it heard them; what happens next (queue or desk hours) is the gateway's.
             priority = str(control.get("handoff_priority") or "normal")
             if self.handoff is not None:
                 replies += [("system", m) for m in await self.handoff.requested(conversation_id, priority, language)]
+                handoff = await self.handoff.service.for_conversation(conversation_id)
+                events.append("went_to_advocate" if handoff is not None and handoff.state == "queued"
+                              else "no_advocate_on_duty")
             else:
+                events.append("no_advocate_on_duty")
                 replies.append(("system", {"text": gateway_text_with("handoff_no_advocate", language,
                                                                      hours="soon")}))
         await self.store.record_exchange(
             conversation_id, text, replies,
             crisis=verdict if verdict.get("level", "none") != "none" else None,
-            handoff_requested=requested,
+            handoff_requested=requested, insights=_facts(searches, context, events, language, channel),
         )
         if self.handoff is not None:
             await self.handoff.after_bot_exchange(verdict, requested)
         return [message for _, message in replies]
+
+
+def _facts(searches: list[Fact], context: dict[str, Any], events: list[str], language: str, channel: str
+           ) -> list[Fact]:
+    """What this exchange adds to the insight counters: the searches the actions reported, and the crisis
+    protocol or handoff the gateway itself saw, under the search context of this turn when there is one."""
+    extra = [event_fact(outcome, context, language, channel) for outcome in events]
+    return searches + [f for f in extra if f is not None]

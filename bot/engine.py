@@ -12,6 +12,8 @@ from channels.bridge.signing import sign
 ChatMessage = dict[str, Any]
 # Fields of a bot payload that are instructions for the gateway, not content for the person.
 CONTROL_FIELDS = ("handoff", "handoff_priority")
+# Facts for the insight counters (actions/insight.py → bot/insights/): collected from every message, in order.
+INSIGHT_FIELD = "insight"
 
 
 class EngineUnavailable(Exception):
@@ -59,6 +61,8 @@ def to_chat_messages(engine_output: list[dict[str, Any]]) -> tuple[list[ChatMess
         custom = item.get("custom")
         if isinstance(custom, dict):
             control.update({k: custom[k] for k in CONTROL_FIELDS if k in custom})
+            if INSIGHT_FIELD in custom:
+                control.setdefault(INSIGHT_FIELD, []).append(custom[INSIGHT_FIELD])
             message = {k: v for k, v in custom.items() if k in ("text", "buttons", "resources") and v}
         else:
             message = {k: item[k] for k in ("text", "buttons") if item.get(k)}

@@ -6,12 +6,16 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, Connection, DateTime, ForeignKey, Index, Integer, String, Text, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+if TYPE_CHECKING:
+    from bot.insights.dimensions import Fact
 
 RISK_LEVELS = ("none", "concern", "urgent", "imminent")
 
@@ -71,6 +75,12 @@ def _add_new_columns(connection: Connection) -> None:
             connection.exec_driver_sql(ddl)
 
 
+async def add_facts(session: Any, facts: Iterable[Fact]) -> None:
+    from bot.insights.recorder import add_facts as add  # its table is defined on top of this module
+
+    await add(session, facts)
+
+
 @dataclass(frozen=True)
 class NewConversation:
     id: str
@@ -118,11 +128,12 @@ class ConversationStore:
 
     async def record_exchange(
         self, conversation_id: str, user_text: str, replies: list[tuple[str, dict[str, Any]]],
-        crisis: dict[str, Any] | None = None, handoff_requested: bool = False,
+        crisis: dict[str, Any] | None = None, handoff_requested: bool = False, insights: Iterable[Fact] = (),
     ) -> list[Message]:
         """The user's message (with the crisis verdict, evidence included, for the advocate) and the replies
-        it got, in one transaction."""
+        it got, in one transaction — with the insight counters this exchange adds (bot/insights/)."""
         async with self.sessions.begin() as session:
+            await add_facts(session, insights)
             stored = [Message(conversation_id=conversation_id, sender="user", text=user_text,
                               payload={"crisis": crisis} if crisis else None, created_at=_now())]
             stored += [Message(conversation_id=conversation_id, sender=sender, text=str(payload.get("text", "")),
@@ -139,6 +150,13 @@ class ConversationStore:
                 elif level in ("urgent", "imminent") and level == conversation.risk_level:
                     conversation.risk_at = _now()  # a new crisis message flags the conversation again
         return stored
+
+    async def record_insights(self, facts: Iterable[Fact]) -> None:
+        """Insight counters on their own (an exchange stored elsewhere, e.g. during a handoff)."""
+        facts = list(facts)
+        if facts:
+            async with self.sessions.begin() as session:
+                await add_facts(session, facts)
 
     async def add_message(self, conversation_id: str, sender: str, payload: dict[str, Any]) -> Message:
         """One message not written by the youth (an advocate's, or the desk's notice to the youth)."""

@@ -14,7 +14,7 @@ from bot.store import ConversationStore
 
 AUDITED = frozenset({
     "login", "login_failed", "logout", "duty", "view_transcript", "claim", "message", "resource", "note",
-    "transfer", "requeue", "close", "return_to_bot", "dismiss",
+    "transfer", "requeue", "close", "return_to_bot", "dismiss", "insights_view", "insights_export",
 })
 
 

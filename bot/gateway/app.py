@@ -12,6 +12,7 @@ from aiohttp import web
 
 import bot.desk.models
 import bot.handoff.models  # their tables belong to the gateway's schema
+import bot.insights.models
 import channels.sms.store  # noqa: F401  (its tables too)
 from bot.conversation import ConversationCore
 from bot.crisis.screen import CrisisScreen
@@ -42,6 +43,7 @@ from bot.privacy.redact import default_redactor
 from bot.privacy.retention import Erasure, RasaTrackerFile, enable_secure_delete
 from bot.settings import Settings
 from bot.store import ConversationStore
+from channels.desk import insights as desk_insights
 from channels.desk import routes as desk
 from channels.sms import gateway as sms
 from channels.webchat import routes as webchat
@@ -64,6 +66,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app.add_routes(stream.routes)
     webchat.setup(app)
     desk.setup(app)
+    desk_insights.setup(app)
     sms.setup(app)
     return app
 

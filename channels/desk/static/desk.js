@@ -211,6 +211,7 @@
     setDuty(me.on_duty);
     if (me.role === "supervisor") {
       $("audit-panel").hidden = false;
+      $("insights-link").hidden = false;
       $("mine-title").textContent = "With advocates";
     }
     me.canned.forEach((c, index) => {
