@@ -214,7 +214,7 @@ class Erasure:
         if self.store.engine.dialect.name != "sqlite":
             return
         with contextlib.suppress(Exception):
-            async with self.store.engine.connect() as connection:
+            async with self.store.sessions.writing(), self.store.engine.connect() as connection:
                 await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
