@@ -229,8 +229,15 @@ async def test_fifty_requests_at_once_cost_one_queue_recomputation(gateway) -> N
     await asyncio.gather(*(_say(client, c, "person") for c in conversations))
     await _settle()
     queues = desk.of("queue")
-    assert 1 <= len(queues) <= 3, len(queues)
+    # One recomputation per coalescing window while the burst is processed (how many windows it spans
+    # depends on how busy the machine is), never one per request.
+    assert 1 <= len(queues) <= 25, len(queues)
     assert len([i for i in queues[-1]["items"] if i["state"] == "queued"]) == 50
+    desk.events.clear()
+    for _ in range(50):
+        app[GATE].queue_changed()
+    await _settle()
+    assert len(desk.of("queue")) == 1
     # Positions handed out are the queue's own order, each once.
     positions = sorted([await app[HANDOFFS].position(c[0]) for c in conversations])
     assert positions == list(range(1, 51))
