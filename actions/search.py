@@ -77,11 +77,12 @@ async def show_page(dispatcher: CollectingDispatcher, state: SearchState, offset
         key = "results_empty" if offset == 0 else "results_no_more"
         lines = words.lines_for(state.categories)
         text = "\n".join([words.text(key, need=need, place=where), *(f"• {line.contact_line()}" for line in lines)])
-        send(dispatcher, text, buttons=person, **facts)
+        send(dispatcher, text, buttons=person, search_need=list(state.categories), **facts)
         return [SlotSet("pending_offer", None)]
 
+    # `search_need` (category codes, never the youth's words) lets the advocate desk show what they looked for.
     send(dispatcher, _intro(words, result, state, offset, need, where), resources=[h.to_card() for h in page],
-         **facts)
+         search_need=list(state.categories), **facts)
     next_offset = offset + len(page)
     has_more = next_offset < len(result.hits)
     footer = words.text("results_footer") if has_more else words.text("results_last_footer", need=need, place=where)

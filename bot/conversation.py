@@ -13,15 +13,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.engine import INSIGHT_FIELD, ChatMessage, EngineClient, EngineUnavailable, to_chat_messages
+from bot.handoff.gate import UNKNOWN, Unknown
 from bot.insights.dimensions import Fact, event_fact, facts_from_control
 from bot.replies import engine_unavailable_messages, gateway_text_with
 from bot.store import ConversationStore
+from resources.models import CATEGORIES
 
 if TYPE_CHECKING:
     from bot.handoff.gate import HandoffGate
+    from bot.handoff.models import Handoff
 
 log = logging.getLogger(__name__)
 CRISIS_LEVELS = frozenset({"urgent", "imminent"})
+
+
+def need_codes(value: Any) -> str | None:
+    """The engine's `search_need` control field (the categories of the search it just ran) as stored for
+    the desk: known category codes only, comma-separated; anything else is dropped, never stored."""
+    if not isinstance(value, list | tuple):
+        return None
+    codes = [c for c in dict.fromkeys(value) if isinstance(c, str) and c in CATEGORIES]
+    return ",".join(codes[:4]) or None
 
 
 class TextRedactor(Protocol):
@@ -47,10 +59,11 @@ class ConversationCore:
     redactor: TextRedactor | None = None
 
     async def handle(self, conversation_id: str, text: str, channel: str, language: str = "en",
-                     redacted: str | None = None) -> list[ChatMessage]:
+                     redacted: str | None = None, handoff: Handoff | Unknown | None = UNKNOWN) -> list[ChatMessage]:
         """`text` is what the person typed: only the crisis screen reads it, in memory. Everything after it
         (the store, the desk, the engine and Rasa's tracker, logs) gets the redacted text — `redacted` when
-        the channel already made it, else made here."""
+        the channel already made it, else made here. `handoff`: the conversation's handoff row (None: it has
+        none) when the caller already read it, to save a query; by default the handoff gate reads it."""
         verdict: dict[str, Any] = {}
         lead: list[ChatMessage] = []
         if self.crisis is not None:
@@ -63,7 +76,7 @@ class ConversationCore:
             verdict = {**verdict, "evidence": [self.redactor.redact(str(e)) for e in verdict["evidence"]]}
         in_crisis = verdict.get("level") in CRISIS_LEVELS
         if self.handoff is not None:
-            routed = await self.handoff.route(conversation_id, text, verdict, lead, language)
+            routed = await self.handoff.route(conversation_id, text, verdict, lead, language, known=handoff)
             if routed is not None:
                 if in_crisis:  # the protocol answered during a handoff: counted, with nothing else known
                     await self.store.record_insights(_facts([], {}, ["crisis_protocol"], language, channel))
@@ -104,7 +117,8 @@ class ConversationCore:
         await self.store.record_exchange(
             conversation_id, text, replies,
             crisis=verdict if verdict.get("level", "none") != "none" else None,
-            handoff_requested=requested, insights=_facts(searches, context, events, language, channel),
+            handoff_requested=requested, need=need_codes(control.get("search_need")),
+            insights=_facts(searches, context, events, language, channel),
         )
         if self.handoff is not None:
             await self.handoff.after_bot_exchange(verdict, requested)

@@ -11,7 +11,7 @@ from channels.bridge.signing import sign
 
 ChatMessage = dict[str, Any]
 # Fields of a bot payload that are instructions for the gateway, not content for the person.
-CONTROL_FIELDS = ("handoff", "handoff_priority")
+CONTROL_FIELDS = ("handoff", "handoff_priority", "search_need")
 # Facts for the insight counters (actions/insight.py → bot/insights/): collected from every message, in order.
 INSIGHT_FIELD = "insight"
 

@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, Connection, DateTime, ForeignKey, Index, Integer, String, Text, inspect, select
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    case,
+    event,
+    func,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 if TYPE_CHECKING:
     from bot.insights.dimensions import Fact
 
 RISK_LEVELS = ("none", "concern", "urgent", "imminent")
+# SQLite: how long a write waits for another process's write (the CLI, a purge) before it fails.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_POOL_SIZE = 15
 
 
 class GatewayBase(DeclarativeBase):
@@ -44,6 +65,9 @@ class Conversation(GatewayBase):
     risk_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # The youth asked to erase the conversation and was asked to confirm (the next message answers).
     delete_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The need categories of the conversation's last directory search ("shelter,food"): codes from
+    # resources.models.CATEGORIES only, never the youth's words. Shown in the advocate queue.
+    need: Mapped[str | None] = mapped_column(String(120))
 
 
 class Message(GatewayBase):
@@ -91,20 +115,75 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_matches(conversation: Conversation | None, token: str) -> bool:
+    return conversation is not None and hmac.compare_digest(conversation.token_hash, hash_token(token))
+
+
+class SessionFactory:
+    """`sessions()` opens a session for reading; `sessions.begin()` a transaction for writing.
+
+    On SQLite the gateway's writes go one at a time through an asyncio lock: SQLite has one writer anyway,
+    and a writer that finds the database locked sleeps in SQLite's busy handler (1, 2, 5 … 100 ms steps)
+    while holding a pooled connection, so fifty simultaneous writes turned into a long tail. Queued on the
+    event loop instead, each waits exactly as long as the writes before it take (~1 ms each in WAL mode with
+    synchronous=NORMAL). Readers never wait (WAL). Write transactions must not nest (none do).
+    """
+
+    def __init__(self, maker: async_sessionmaker[AsyncSession], serialize: bool) -> None:
+        self._maker = maker
+        self._lock: asyncio.Lock | None = asyncio.Lock() if serialize else None
+
+    def __call__(self, **kwargs: Any) -> AsyncSession:
+        return self._maker(**kwargs)
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Hold the write turn without a session (e.g. for a WAL checkpoint)."""
+        if self._lock is None:
+            yield
+            return
+        async with self._lock:
+            yield
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        async with self.writing(), self._maker.begin() as session:
+            yield session
+
+
+def _sqlite_pragmas(engine: AsyncEngine) -> None:
+    """Every new connection: WAL with synchronous=NORMAL (a commit does not wait for fsync; the WAL is
+    synced at checkpoints, so an application crash loses nothing committed and a power cut at worst the
+    last few commits, never the database's consistency) and a bounded busy timeout."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_connection: Any, _: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+
 class ConversationStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_pragmas(engine)
+        self.sessions = SessionFactory(async_sessionmaker(engine, expire_on_commit=False), serialize=sqlite)
 
     @classmethod
     def from_url(cls, url: str) -> ConversationStore:
-        connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
-        return cls(create_async_engine(url, connect_args=connect_args, pool_pre_ping=not url.startswith("sqlite")))
+        if url.startswith("sqlite"):
+            # Connections stay open (each is a thread and a file handle, cheap): with the default pool of 5,
+            # every burst opened and closed up to 10 overflow connections, each with its own thread.
+            return cls(create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                                           pool_size=SQLITE_POOL_SIZE, max_overflow=5))
+        return cls(create_async_engine(url, pool_pre_ping=True))
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as connection:
-            if self.engine.dialect.name == "sqlite":
-                await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+        async with self.sessions.writing(), self.engine.begin() as connection:
             await connection.run_sync(GatewayBase.metadata.create_all)
             await connection.run_sync(_add_new_columns)
 
@@ -122,33 +201,42 @@ class ConversationStore:
         """The conversation if the token is its own; None for unknown ids and wrong tokens alike."""
         async with self.sessions() as session:
             conversation = await session.get(Conversation, conversation_id)
-        if conversation is None or not hmac.compare_digest(conversation.token_hash, hash_token(token)):
-            return None
-        return conversation
+        return conversation if token_matches(conversation, token) else None
 
     async def record_exchange(
         self, conversation_id: str, user_text: str, replies: list[tuple[str, dict[str, Any]]],
-        crisis: dict[str, Any] | None = None, handoff_requested: bool = False, insights: Iterable[Fact] = (),
+        crisis: dict[str, Any] | None = None, handoff_requested: bool = False, need: str | None = None,
+        insights: Iterable[Fact] = (),
     ) -> list[Message]:
-        """The user's message (with the crisis verdict, evidence included, for the advocate) and the replies
-        it got, in one transaction — with the insight counters this exchange adds (bot/insights/)."""
+        """The user's message (with the crisis verdict, evidence included, for the advocate), the replies
+        it got, the conversation's new state (activity, risk level, last search's need) and the insight
+        counters this exchange adds (bot/insights/), in one transaction."""
+        now = _now()
         async with self.sessions.begin() as session:
             await add_facts(session, insights)
             stored = [Message(conversation_id=conversation_id, sender="user", text=user_text,
-                              payload={"crisis": crisis} if crisis else None, created_at=_now())]
+                              payload={"crisis": crisis} if crisis else None, created_at=now)]
             stored += [Message(conversation_id=conversation_id, sender=sender, text=str(payload.get("text", "")),
-                               payload=payload, created_at=_now()) for sender, payload in replies]
+                               payload=payload, created_at=now) for sender, payload in replies]
             session.add_all(stored)
-            conversation = await session.get(Conversation, conversation_id)
-            if conversation is not None:
-                conversation.last_activity_at = _now()
-                if handoff_requested and conversation.handoff_requested_at is None:
-                    conversation.handoff_requested_at = _now()
-                level = (crisis or {}).get("level", "none")
-                if RISK_LEVELS.index(level) > RISK_LEVELS.index(conversation.risk_level or "none"):
-                    conversation.risk_level, conversation.risk_at = level, _now()
-                elif level in ("urgent", "imminent") and level == conversation.risk_level:
-                    conversation.risk_at = _now()  # a new crisis message flags the conversation again
+            values: dict[str, Any] = {"last_activity_at": now}
+            if handoff_requested:
+                values["handoff_requested_at"] = func.coalesce(Conversation.handoff_requested_at, now)
+            if need:
+                values["need"] = need
+            level = (crisis or {}).get("level", "none")
+            if level in RISK_LEVELS and level != "none":
+                current = case({name: rank for rank, name in enumerate(RISK_LEVELS)},
+                               value=func.coalesce(Conversation.risk_level, "none"), else_=0)
+                rank = RISK_LEVELS.index(level)
+                values["risk_level"] = case((current < rank, level), else_=Conversation.risk_level)
+                if level in ("urgent", "imminent"):
+                    # Raised to it, or a new crisis message at the same level: flagged again.
+                    values["risk_at"] = case((current <= rank, now), else_=Conversation.risk_at)
+                else:
+                    values["risk_at"] = case((current < rank, now), else_=Conversation.risk_at)
+            await session.flush()
+            await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(**values))
         return stored
 
     async def record_insights(self, facts: Iterable[Fact]) -> None:
@@ -158,15 +246,21 @@ class ConversationStore:
             async with self.sessions.begin() as session:
                 await add_facts(session, facts)
 
-    async def add_message(self, conversation_id: str, sender: str, payload: dict[str, Any]) -> Message:
-        """One message not written by the youth (an advocate's, or the desk's notice to the youth)."""
+    async def add_message(self, conversation_id: str, sender: str, payload: dict[str, Any],
+                          also: Callable[[Message], Iterable[object]] | None = None) -> Message:
+        """One message not written by the youth (an advocate's, or the desk's notice to the youth), in one
+        transaction with the conversation's activity time and whatever `also` adds for it (the audit entry
+        that names the message's id)."""
+        now = _now()
         async with self.sessions.begin() as session:
             message = Message(conversation_id=conversation_id, sender=sender, text=str(payload.get("text", "")),
-                              payload=payload, created_at=_now())
+                              payload=payload, created_at=now)
             session.add(message)
-            conversation = await session.get(Conversation, conversation_id)
-            if conversation is not None:
-                conversation.last_activity_at = _now()
+            if also is not None:
+                await session.flush()  # the message's id, for what `also` records about it
+                session.add_all(list(also(message)))
+            await session.execute(update(Conversation).where(Conversation.id == conversation_id)
+                                  .values(last_activity_at=now))
         return message
 
     async def messages_after(self, conversation_id: str, after_id: int, senders: tuple[str, ...]) -> list[Message]:

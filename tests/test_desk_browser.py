@@ -71,7 +71,8 @@ def test_youth_to_advocate_and_back_to_the_bot(youth, advocate) -> None:
     _send(youth, "kms")
     advocate.wait_for_selector("#transcript .from-user >> text=kms", timeout=2_000)
     advocate.wait_for_selector("#conv-level[data-level=urgent], #conv-level[data-level=imminent]", timeout=2_000)
-    assert youth.locator(".msg.bot >> text=988").count() >= 1, "the youth gets the crisis lines at once"
+    # The youth's page renders its reply independently of the desk's update: wait for it, briefly.
+    youth.wait_for_selector(".msg.bot >> text=988", timeout=2_000)  # the youth gets the crisis lines at once
     _send(youth, "im going to kms tonight")
     advocate.wait_for_selector("#conv-level[data-level=imminent]", timeout=2_000)
     advocate.wait_for_selector("#mine li[data-level=imminent]", timeout=2_000)
@@ -97,3 +98,27 @@ def test_desk_pages_keep_a_strict_csp_and_no_inline_script(advocate) -> None:
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert advocate.locator("script:not([src])").count() == 0
+
+
+def test_desk_shows_what_they_searched_for_and_lets_go_of_an_erased_conversation(youth, advocate) -> None:
+    before = set(advocate.locator("#queue li[data-handoff]").evaluate_all("els => els.map(e => e.dataset.handoff)"))
+    _send(youth, "shelter in oakland")
+    youth.wait_for_selector(".card", timeout=15_000)
+    _send(youth, "can i talk to a real person")
+    youth.wait_for_selector("text=in line", timeout=15_000)
+    ids = "els => els.map(e => e.dataset.handoff)"
+    advocate.wait_for_function("known => [...document.querySelectorAll('#queue li[data-handoff]')]"
+                               ".some(e => !known.includes(e.dataset.handoff))", arg=list(before), timeout=2_000)
+    new = [h for h in advocate.locator("#queue li[data-handoff]").evaluate_all(ids) if h not in before]
+    item = advocate.locator(f"#queue li[data-handoff='{new[0]}']")
+    assert "looking for: shelter" in item.inner_text()
+    item.click()
+    advocate.wait_for_selector("#claim-box:not([hidden])")
+
+    _send(youth, "delete my messages")
+    youth.wait_for_selector("text=erase this whole conversation", timeout=5_000)
+    _send(youth, "yes")
+    youth.wait_for_selector("text=We erased this conversation", timeout=5_000)
+    advocate.wait_for_selector("#transcript .notice >> text=deleted this conversation", timeout=2_000)
+    assert advocate.locator(f"#queue li[data-handoff='{new[0]}']").count() == 0
+    assert advocate.locator("#claim-box").is_hidden() and advocate.locator("#own-tools").is_hidden()

@@ -3,21 +3,20 @@ login rate limit. There are no default accounts: `python -m bot desk-user add NA
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.desk.models import ROLES, DeskSession, DeskUser
+from bot.desk.models import ROLES, DeskSession, DeskUser, LoginFailure
 from bot.handoff.models import as_utc
 from bot.store import ConversationStore
 
@@ -68,7 +67,9 @@ class DeskAccounts:
             raise AccountError(f"role must be one of {', '.join(ROLES)}")
         if len(password) < MIN_PASSWORD_CHARS:
             raise AccountError(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
-        user = DeskUser(name=name, role=role, password_hash=_hasher.hash(password), on_duty=False, active=True,
+        # Argon2 takes tens of milliseconds of CPU by design: in a thread, so the event loop keeps serving.
+        password_hash = await asyncio.to_thread(_hasher.hash, password)
+        user = DeskUser(name=name, role=role, password_hash=password_hash, on_duty=False, active=True,
                         created_at=self.clock())
         try:
             async with self.store.sessions.begin() as session:
@@ -89,7 +90,7 @@ class DeskAccounts:
         async with self.store.sessions() as session:
             user = await session.scalar(select(DeskUser).where(DeskUser.name == name, DeskUser.active.is_(True)))
         try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+            await asyncio.to_thread(_hasher.verify, user.password_hash if user else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
             return None
         return user
@@ -135,31 +136,37 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 class LoginLimiter:
     """At most `max_failures` wrong passwords per account name (and `max_failures_per_address` per client
     address, for guessing across names) in `window_s`; while over the limit even the right password is
-    refused, so guessing gains nothing. Keys are "name:…" and "ip:…"."""
+    refused, so guessing gains nothing. Keys are "name:…" and "ip:…". The failures are rows in the
+    gateway's database (bot.desk.models.LoginFailure), so restarting the gateway does not reset them."""
 
+    store: ConversationStore
     max_failures: int = 5
     max_failures_per_address: int = 50
     window_s: float = 15 * 60
-    clock: Callable[[], float] = field(default=time.monotonic)
-    _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
-
-    def _recent(self, key: str) -> deque[float]:
-        entries = self._failures[key]
-        cutoff = self.clock() - self.window_s
-        while entries and entries[0] < cutoff:
-            entries.popleft()
-        return entries
-
-    def blocked(self, *keys: str) -> bool:
-        return any(len(self._recent(k)) >= self._limit(k) for k in keys)
+    clock: Callable[[], dt.datetime] = field(default=_utc_now)
 
     def _limit(self, key: str) -> int:
         return self.max_failures_per_address if key.startswith("ip:") else self.max_failures
 
-    def failed(self, *keys: str) -> None:
-        for key in keys:
-            self._recent(key).append(self.clock())
+    def _cutoff(self) -> dt.datetime:
+        return self.clock() - dt.timedelta(seconds=self.window_s)
 
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
+    async def blocked(self, *keys: str) -> bool:
+        hashes = {_token_hash(k): k for k in keys}
+        async with self.store.sessions() as session:
+            rows = (await session.execute(
+                select(LoginFailure.key_hash, func.count()).where(
+                    LoginFailure.key_hash.in_(hashes), LoginFailure.at >= self._cutoff())
+                .group_by(LoginFailure.key_hash)
+            )).all()
+        return any(count >= self._limit(hashes[key_hash]) for key_hash, count in rows)
+
+    async def failed(self, *keys: str) -> None:
+        now = self.clock()
+        async with self.store.sessions.begin() as session:
+            await session.execute(delete(LoginFailure).where(LoginFailure.at < self._cutoff()))
+            session.add_all([LoginFailure(key_hash=_token_hash(k), at=now) for k in keys])
+
+    async def succeeded(self, *keys: str) -> None:
+        async with self.store.sessions.begin() as session:
+            await session.execute(delete(LoginFailure).where(LoginFailure.key_hash.in_([_token_hash(k) for k in keys])))

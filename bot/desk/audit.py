@@ -27,13 +27,19 @@ class AuditLog:
     store: ConversationStore
     clock: Callable[[], dt.datetime] = field(default=_utc_now)
 
-    async def record(self, action: str, user_id: int | None, user_name: str, handoff_id: int | None = None,
-                     **detail: Any) -> None:
+    def entry(self, action: str, user_id: int | None, user_name: str, handoff_id: int | None = None,
+              **detail: Any) -> AuditEntry:
+        """An entry to add inside another transaction (a message and its audit entry commit together)."""
         if action not in AUDITED:
             raise ValueError(f"unknown audit action {action!r}")
+        return AuditEntry(at=self.clock(), user_id=user_id, user_name=user_name, action=action,
+                          handoff_id=handoff_id, detail=detail or None)
+
+    async def record(self, action: str, user_id: int | None, user_name: str, handoff_id: int | None = None,
+                     **detail: Any) -> None:
+        entry = self.entry(action, user_id, user_name, handoff_id, **detail)
         async with self.store.sessions.begin() as session:
-            session.add(AuditEntry(at=self.clock(), user_id=user_id, user_name=user_name, action=action,
-                                   handoff_id=handoff_id, detail=detail or None))
+            session.add(entry)
 
     async def entries(self, limit: int = 200, handoff_id: int | None = None) -> list[dict[str, Any]]:
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store import GatewayBase
@@ -35,6 +35,19 @@ class DeskSession(GatewayBase):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(GatewayBase):
+    """A wrong password, kept for the login rate limit's window so a gateway restart does not reset it.
+    `key_hash` is the SHA-256 of "name:<account name>" or "ip:<client address>"; rows older than the
+    window are deleted as new ones come in, and a successful login deletes its name's rows."""
+
+    __tablename__ = "desk_login_failure"
+    __table_args__ = (Index("ix_desk_login_failure_key", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(GatewayBase):

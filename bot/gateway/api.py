@@ -49,11 +49,13 @@ async def post_message(request: web.Request) -> web.Response:
     auth = request.headers.get("Authorization", "")
     if not auth.startswith("Bearer ") or not auth.removeprefix("Bearer ").strip():
         return error(401, "missing bearer token")
-    conversation = await request.app[STORE].authorize(
+    # One read: the conversation (token check) with its handoff, which the handoff gate needs next.
+    found = await request.app[HANDOFFS].authorize(
         request.match_info["conversation_id"], auth.removeprefix("Bearer ").strip()
     )
-    if conversation is None:
+    if found is None:
         return error(404, "no such conversation for this token")
+    conversation, handoff = found
     text, problem = await _read_text(request, settings.max_message_chars)
     if problem:
         return error(400, problem)
@@ -76,7 +78,8 @@ async def post_message(request: web.Request) -> web.Response:
         return web.json_response({"messages": [{"text": gateway_text("delete_confirm", language),
                                                 "buttons": [{"title": "Yes, erase it", "payload": "yes"},
                                                             {"title": "No, keep it", "payload": "no"}]}]})
-    messages = await request.app[CORE].handle(conversation.id, text, conversation.channel, language)
+    messages = await request.app[CORE].handle(conversation.id, text, conversation.channel, language,
+                                              handoff=handoff)
     return web.json_response({"messages": lead + messages})
 
 
@@ -104,7 +107,7 @@ async def _erase(request: web.Request, conversation_id: str) -> dict[str, int]:
         gate = request.app[GATE]
         await gate.hub.to_desks({"type": "handoff", "handoff_id": handoff.id, "state": "erased",
                                  "version": handoff.version + 1}, advocate_id=handoff.advocate_id, state="queued")
-        await gate.publish_queue()
+        gate.queue_changed()
     return report.to_dict()
 
 

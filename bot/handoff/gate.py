@@ -9,9 +9,11 @@ still go back to the youth at once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,13 @@ from bot.store import ConversationStore, Message
 
 log = logging.getLogger(__name__)
 ChatMessage = dict[str, Any]
+
+
+class Unknown:
+    """Marks "the caller has not read the handoff" (None means it read it and there is none)."""
+
+
+UNKNOWN = Unknown()
 # Delivery beyond the live stream for messages that start on the desk side (e.g. SMS: channels/sms/outbox.py).
 Outbound = Callable[[str, Message], Awaitable[None]]
 
@@ -32,6 +41,8 @@ _END = re.compile(r"^\s*(?:/back_to_bot|(?:ok(?:ay)?[\s,]+)?(?:bye+|good\s*bye|g
                   r"(?:go\s+)?back\s+to\s+(?:the\s+)?bot|end\s+(?:the\s+)?chat|stop\s+(?:the\s+)?chat))"
                   r"[\s.!]*$", re.IGNORECASE)
 BACK_TO_BOT_BUTTON = {"title": "Back to the bot", "payload": "/back_to_bot"}
+# Changes to who is in the queue within this window are published as one recomputed queue.
+QUEUE_COALESCE_S = 0.05
 
 
 def is_end_request(text: str) -> bool:
@@ -66,6 +77,8 @@ class HandoffGate:
     store: ConversationStore
     desk_hours: str
     outbound: list[Outbound] = field(default_factory=list)
+    _queue_dirty: bool = field(default=False, repr=False)
+    _queue_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def _deliver(self, conversation_id: str, message: Message) -> None:
         for deliver in self.outbound:
@@ -76,9 +89,10 @@ class HandoffGate:
 
     # ----------------------------------------------------------------------------- youth → gateway
     async def route(self, conversation_id: str, text: str, verdict: dict[str, Any], lead: list[ChatMessage],
-                    language: str) -> list[ChatMessage] | None:
-        """The replies for a message sent during a handoff, or None when the bot has the conversation."""
-        handoff = await self.service.for_conversation(conversation_id)
+                    language: str, known: Handoff | Unknown | None = UNKNOWN) -> list[ChatMessage] | None:
+        """The replies for a message sent during a handoff, or None when the bot has the conversation.
+        `known`: the handoff as the caller just read it (with the token check), to save a query."""
+        handoff = await self.service.for_conversation(conversation_id) if isinstance(known, Unknown) else known
         if handoff is None or handoff.state not in ACTIVE_STATES:
             return None
         crisis = verdict if verdict.get("level", "none") != "none" else None
@@ -90,6 +104,7 @@ class HandoffGate:
             position = await self.service.position(conversation_id) or 1
             replies.append({"text": gateway_text_with("handoff_still_waiting", language, position=position),
                             "buttons": [BACK_TO_BOT_BUTTON]})
+        # Stored (one transaction) before anything is pushed: a desk never shows what the database lacks.
         stored = await self.store.record_exchange(conversation_id, text, [("system", m) for m in replies],
                                                   crisis=crisis)
         for message in stored:
@@ -101,8 +116,9 @@ class HandoffGate:
                                     advocate_id=handoff.advocate_id, state=handoff.state)
         if ended:
             await self.publish_state(await self.service.get(handoff.id) or handoff)
-        if ended or crisis or handoff.state == "queued":
-            await self.publish_queue()
+            self.queue_changed()
+        elif crisis and handoff.state == "queued":
+            await self.publish_item(handoff.id)  # its level and evidence changed; nobody else's place did
         return replies
 
     async def requested(self, conversation_id: str, priority: str, language: str) -> list[ChatMessage]:
@@ -120,7 +136,7 @@ class HandoffGate:
     async def after_bot_exchange(self, verdict: dict[str, Any], requested: bool) -> None:
         """A new request, or a crisis the bot answered: the desk's queue changes (and a crisis alerts)."""
         if requested or verdict.get("level") in CRISIS_LEVELS:
-            await self.publish_queue()
+            self.queue_changed()
 
     # ----------------------------------------------------------------------------- desk → youth
     async def tell_youth(self, conversation_id: str, key: str, language: str = "en", **values: Any) -> Message:
@@ -131,16 +147,17 @@ class HandoffGate:
         await self._deliver(conversation_id, message)
         return message
 
-    async def advocate_says(self, handoff: Handoff, text: str, resources: list[dict[str, Any]] | None = None
-                            ) -> Message:
+    async def advocate_says(self, handoff: Handoff, text: str, resources: list[dict[str, Any]] | None = None,
+                            also: Callable[[Message], Iterable[object]] | None = None) -> Message:
+        """Stored with `also` (the audit entry) in one transaction, then pushed to the youth first."""
         payload: dict[str, Any] = {"text": text}
         if resources:
             payload["resources"] = resources
-        message = await self.store.add_message(handoff.conversation_id, "advocate", payload)
+        message = await self.store.add_message(handoff.conversation_id, "advocate", payload, also=also)
         await self.hub.to_youth(handoff.conversation_id, youth_event(message))
-        await self._deliver(handoff.conversation_id, message)
         await self.hub.to_desks({"type": "message", "handoff_id": handoff.id, "message": desk_message(message)},
                                 advocate_id=handoff.advocate_id, state=handoff.state)
+        await self._deliver(handoff.conversation_id, message)
         return message
 
     async def publish_state(self, handoff: Handoff) -> None:
@@ -149,8 +166,37 @@ class HandoffGate:
                                  "version": handoff.version}, advocate_id=handoff.advocate_id, state="queued")
 
     async def publish_queue(self) -> None:
+        """The whole queue, recomputed now (prefer `queue_changed`, which coalesces)."""
         items = [i.to_dict() for i in await self.service.queue()]
         await self.hub.to_desks({"type": "queue", "items": items}, state="queued")
+
+    async def publish_item(self, handoff_id: int) -> None:
+        """One waiting conversation changed (its level or evidence): the desks update that entry only."""
+        item = await self.service.item(handoff_id)
+        if item is not None and item.state in ("queued", "flagged"):
+            await self.hub.to_desks({"type": "queue_item", "item": item.to_dict()}, state="queued")
+
+    def queue_changed(self) -> None:
+        """Who is in the queue changed. The queue is recomputed once for every change within
+        QUEUE_COALESCE_S (fifty youths asking at once cost one recomputation, not fifty), off the request."""
+        self._queue_dirty = True
+        if self._queue_task is None or self._queue_task.done():
+            self._queue_task = asyncio.get_running_loop().create_task(self._publish_queue_soon())
+
+    async def _publish_queue_soon(self) -> None:
+        while self._queue_dirty:
+            await asyncio.sleep(QUEUE_COALESCE_S)
+            self._queue_dirty = False
+            try:
+                await self.publish_queue()
+            except Exception:  # the desks re-read the queue on their next action or reconnect
+                log.exception("publishing the queue failed")
+
+    async def close(self) -> None:
+        if self._queue_task is not None:
+            self._queue_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._queue_task
 
     async def desk_closing(self) -> None:
         """Nobody on duty any more: everyone waiting is told so, with the hours and the 24/7 lines."""
@@ -159,4 +205,4 @@ class HandoffGate:
             await self.tell_youth(conversation_id, "handoff_desk_closing",
                                   conversation.language if conversation else "en")
             await self.hub.to_youth(conversation_id, {"type": "state", "state": "bot"})
-        await self.publish_queue()
+        self.queue_changed()

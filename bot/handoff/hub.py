@@ -74,6 +74,9 @@ class LiveHub:
 async def _fan_out(targets: list[Send], event: dict[str, Any]) -> None:
     if not targets:
         return
+    if len(targets) == 1:  # the common case (one advocate, one chat page): no task per send
+        await _safe(targets[0], event)
+        return
     results = await asyncio.gather(*(_safe(send, event) for send in targets))
     del results
 

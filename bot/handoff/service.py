@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from bot.crisis.verdict import LEVELS, level_rank, max_level
 from bot.desk.models import DeskUser
 from bot.handoff.models import ACTIVE_STATES, Handoff, as_utc
-from bot.store import Conversation, ConversationStore, Message
+from bot.store import Conversation, ConversationStore, Message, token_matches
 
 Clock = Callable[[], dt.datetime]
 FLAGGED_LEVELS = ("urgent", "imminent")
@@ -60,6 +60,8 @@ class QueueItem:
     priority: str = "normal"
     version: int = 0
     outcome: list[str] | None = None
+    # What the youth last searched the directory for (category codes, e.g. ["shelter"]), if they did.
+    needs: list[str] = field(default_factory=list)
     conversation_id: str = field(default="", repr=False)  # for the gateway only, never sent to a desk
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,7 +69,7 @@ class QueueItem:
             "handoff_id": self.handoff_id, "state": self.state, "level": self.level,
             "categories": self.categories, "evidence": self.evidence, "waiting_s": self.waiting_s,
             "channel": self.channel, "language": self.language, "advocate": self.advocate,
-            "priority": self.priority, "version": self.version,
+            "priority": self.priority, "version": self.version, "needs": self.needs,
         }
 
 
@@ -80,6 +82,18 @@ class HandoffService:
     async def for_conversation(self, conversation_id: str) -> Handoff | None:
         async with self.store.sessions() as session:
             return await session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id))
+
+    async def authorize(self, conversation_id: str, token: str) -> tuple[Conversation, Handoff | None] | None:
+        """The conversation (if the token is its own) with its handoff, in one query: a youth's message
+        needs both, and this is the hot path of every handoff."""
+        async with self.store.sessions() as session:
+            row = (await session.execute(
+                select(Conversation, Handoff).outerjoin(Handoff, Handoff.conversation_id == Conversation.id)
+                .where(Conversation.id == conversation_id)
+            )).first()
+        if row is None or not token_matches(row[0], token):
+            return None
+        return row[0], row[1]
 
     async def get(self, handoff_id: int) -> Handoff | None:
         async with self.store.sessions() as session:
@@ -153,8 +167,23 @@ class HandoffService:
         return items[0]
 
     async def position(self, conversation_id: str) -> int | None:
-        waiting = [i for i in await self.queue() if i.state == "queued"]
-        return next((n for n, i in enumerate(waiting, 1) if i.conversation_id == conversation_id), None)
+        """Place in line among the queued conversations, in the queue's order — from one narrow query (no
+        flagged conversations, no evidence): a youth writing while they wait must not rebuild the queue."""
+        async with self.store.sessions() as session:
+            rows = (await session.execute(
+                select(Handoff.id, Handoff.conversation_id, Handoff.priority, Handoff.queued_at,
+                       Conversation.risk_level)
+                .join(Conversation, Conversation.id == Handoff.conversation_id)
+                .where(Handoff.state == "queued")
+            )).all()
+        now = self.clock()
+
+        def order(row: Any) -> tuple[int, int, int]:  # as queue() orders: level, then waiting time, then id
+            waiting_s = max(0, int((now - (as_utc(row.queued_at) or now)).total_seconds()))
+            return (-level_rank(effective_level(row.risk_level, row.priority)), -waiting_s, row.id)
+
+        ordered = sorted(rows, key=order)
+        return next((n for n, row in enumerate(ordered, 1) if row.conversation_id == conversation_id), None)
 
     async def estimated_wait_minutes(self, position: int, advocates: int) -> int:
         """From how long the last claims took (or a default), shared among the advocates on duty."""
@@ -285,7 +314,8 @@ class HandoffService:
             categories=[], evidence=[], waiting_s=max(0, int((now - since).total_seconds())),
             channel=conversation.channel, language=conversation.language, advocate=advocate,
             advocate_id=handoff.advocate_id, priority=handoff.priority, version=handoff.version,
-            outcome=handoff.outcome, conversation_id=conversation.id,
+            outcome=handoff.outcome, needs=[n for n in (conversation.need or "").split(",") if n],
+            conversation_id=conversation.id,
         )
 
     async def _attach_evidence(self, items: list[QueueItem]) -> None:

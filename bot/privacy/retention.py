@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import delete, event, select
 
+from bot.desk.models import LoginFailure
 from bot.handoff.models import Handoff, Note
 from bot.store import Conversation, ConversationStore, Message
 from channels.sms.store import SmsOutbox, SmsSeen, SmsSender
@@ -194,6 +195,8 @@ class Erasure:
                     delete(SmsOutbox).where(SmsOutbox.created_at < cutoff)))
                 report.seen_message_sids = _count(await session.execute(
                     delete(SmsSeen).where(SmsSeen.seen_at < now - SEEN_SIDS_KEPT)))
+                # The desk's login rate limit only needs its last 15 minutes of wrong passwords.
+                await session.execute(delete(LoginFailure).where(LoginFailure.at < now - SEEN_SIDS_KEPT))
                 # Opt-outs (and an unanswered "delete my messages") with no conversation: Twilio keeps its own
                 # opt-out list and blocks texts to those numbers, so ours goes with the window too.
                 report.opt_out_records = _count(await session.execute(
@@ -214,7 +217,7 @@ class Erasure:
         if self.store.engine.dialect.name != "sqlite":
             return
         with contextlib.suppress(Exception):
-            async with self.store.engine.connect() as connection:
+            async with self.store.sessions.writing(), self.store.engine.connect() as connection:
                 await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 

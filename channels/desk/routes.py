@@ -160,15 +160,15 @@ async def login(request: web.Request) -> web.Response:
     name, password = parsed
     limiter = request.app[LOGIN_LIMITER]
     keys = (f"name:{name.lower()}", f"ip:{request.remote}")
-    if limiter.blocked(*keys):
+    if await limiter.blocked(*keys):
         await request.app[AUDIT].record("login_failed", None, name, reason="rate_limited")
         return error(429, "too many attempts: wait 15 minutes, or ask a supervisor")
     user = await request.app[ACCOUNTS].authenticate(name, password)
     if user is None:
-        limiter.failed(*keys)
+        await limiter.failed(*keys)
         await request.app[AUDIT].record("login_failed", None, name)
         return error(401, "wrong name or password")
-    limiter.succeeded(keys[0])
+    await limiter.succeeded(keys[0])
     token, _ = await request.app[ACCOUNTS].start_session(user)
     await request.app[AUDIT].record("login", user.id, user.name)
     response = web.json_response({"ok": True, "name": user.name, "role": user.role})
@@ -254,7 +254,7 @@ async def _after_change(request: web.Request, handoff_id: int) -> None:
     handoff = await request.app[HANDOFFS].get(handoff_id)
     if handoff is not None:
         await request.app[GATE].publish_state(handoff)
-    await request.app[GATE].publish_queue()
+    request.app[GATE].queue_changed()
 
 
 @routes.post("/desk/api/handoffs/{handoff_id}/claim")
@@ -277,7 +277,8 @@ async def claim(request: web.Request, who: DeskIdentity) -> web.Response:
 @routes.post("/desk/api/handoffs/{handoff_id}/messages")
 @desk_api(write=True)
 async def reply(request: web.Request, who: DeskIdentity) -> web.Response:
-    # The hot path of a conversation: one read to check ownership, one write, then the push.
+    # The hot path of a conversation: one read to check ownership, one transaction (the message, its audit
+    # entry, the conversation's activity time), then the push to the youth.
     handoff_id = forms.parse_id(request.match_info["handoff_id"])
     handoff = await request.app[HANDOFFS].get(handoff_id) if handoff_id else None
     if handoff is None:
@@ -290,8 +291,9 @@ async def reply(request: web.Request, who: DeskIdentity) -> web.Response:
     text, reason = forms.parse_text(body or {})
     if reason:
         return error(400, reason)
-    message = await request.app[GATE].advocate_says(handoff, text)
-    await request.app[AUDIT].record("message", who.id, who.name, handoff.id, message_id=message.id)
+    audit = request.app[AUDIT]
+    message = await request.app[GATE].advocate_says(
+        handoff, text, also=lambda m: [audit.entry("message", who.id, who.name, handoff.id, message_id=m.id)])
     return web.json_response({"ok": True, "message": desk_message(message)})
 
 
@@ -325,8 +327,11 @@ async def send_resource(request: web.Request, who: DeskIdentity) -> web.Response
         return error(404, "that resource is not in the results any more; search again")
     handoff = await request.app[HANDOFFS].get(item.handoff_id)
     assert handoff is not None
-    message = await request.app[GATE].advocate_says(handoff, "Here's a place that could help:", [card])
-    await request.app[AUDIT].record("resource", who.id, who.name, item.handoff_id, resource_id=resource_id)
+    audit = request.app[AUDIT]
+    message = await request.app[GATE].advocate_says(
+        handoff, "Here's a place that could help:", [card],
+        also=lambda m: [audit.entry("resource", who.id, who.name, handoff.id, resource_id=resource_id,
+                                    message_id=m.id)])
     return web.json_response({"ok": True, "message": desk_message(message)})
 
 
@@ -434,7 +439,7 @@ async def dismiss(request: web.Request, who: DeskIdentity) -> web.Response:
     if item.state != "flagged" or not await request.app[HANDOFFS].dismiss(item.handoff_id):
         return error(409, "only a flagged conversation the bot is handling can be dismissed")
     await request.app[AUDIT].record("dismiss", who.id, who.name, item.handoff_id)
-    await request.app[GATE].publish_queue()
+    request.app[GATE].queue_changed()
     return web.json_response({"ok": True})
 
 

@@ -114,7 +114,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
                 await app[GATE].hub.to_desks({"type": "handoff", "handoff_id": handoff.id, "state": "erased",
                                               "version": handoff.version + 1},
                                              advocate_id=handoff.advocate_id, state="queued")
-                await app[GATE].publish_queue()
+                app[GATE].queue_changed()
         await conversations.forget_key(key)
 
     wiring.handler = SmsHandler(keys=wiring.keys, state=SqlSmsState(store), redactor=default_redactor(),

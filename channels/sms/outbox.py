@@ -55,6 +55,11 @@ class SmsOutboxWorker:
         payload: dict[str, Any] = {"text": message.text}
         if (message.payload or {}).get("resources"):
             payload["resources"] = message.payload["resources"]  # type: ignore[index]
+        async with self.store.sessions() as session:  # most conversations are web chats: a read decides
+            found = (await session.execute(select(SmsSender.lookup_key, SmsSender.opted_out)
+                                           .where(SmsSender.conversation_id == conversation_id))).first()
+        if found is None or found.opted_out:
+            return
         async with self.store.sessions.begin() as session:
             sender = await session.scalar(select(SmsSender).where(SmsSender.conversation_id == conversation_id))
             if sender is None or sender.opted_out:

@@ -5,6 +5,8 @@
 
 Usage: PYTHONPATH=. .venv/bin/python tests/bench/bench_desk.py [--handoffs 50] [--advocates 10] [--rounds 5]
 Prints p50/p95 in milliseconds (a Markdown table for BENCHMARKS.md). Loopback only; bounded in count and time.
+With DATABASE_URL set (e.g. postgresql://…/db) the gateway's store is that database instead of SQLite; it
+must be empty (the benchmark creates its own accounts).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import asyncio
 import os
 import platform
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.desk.accounts import DeskAccounts  # noqa: E402
 from bot.gateway.app import open_store  # noqa: E402
+from bot.handoff.service import HandoffService  # noqa: E402
 from bot.launcher import Stack, free_port  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
@@ -67,7 +69,8 @@ async def listen(ws: aiohttp.ClientWebSocketResponse, waiters: Waiters) -> None:
 
 
 async def run(url: str, data_dir: Path, handoffs: int, advocates: int, rounds: int) -> dict[str, list[float]]:
-    store = await open_store(Settings(data_dir=data_dir))
+    settings = Settings(data_dir=data_dir, database_url=os.environ.get("DATABASE_URL", ""))
+    store = await open_store(settings)
     accounts = DeskAccounts(store)
     for n in range(advocates):
         await accounts.add_user(f"bench{n}", "advocate", PASSWORD)
@@ -123,10 +126,13 @@ async def run(url: str, data_dir: Path, handoffs: int, advocates: int, rounds: i
                                         params={"token": conv["token"], "after": "0"})
         tasks.append(asyncio.create_task(listen(stream, youth_waiters)))
     await asyncio.sleep(0.5)
-    with sqlite3.connect(data_dir / "navigator.db") as db:
-        for conv in conversations:
-            by_conversation[conv["conversation_id"]] = db.execute(
-                "SELECT id FROM handoff WHERE conversation_id = ?", (conv["conversation_id"],)).fetchone()[0]
+    store = await open_store(settings)
+    handoffs = HandoffService(store)
+    for conv in conversations:
+        handoff = await handoffs.for_conversation(conv["conversation_id"])
+        assert handoff is not None
+        by_conversation[conv["conversation_id"]] = handoff.id
+    await store.close()
 
     to_desk: list[float] = []
     to_youth: list[float] = []
@@ -170,7 +176,10 @@ def main() -> int:
     env = {**os.environ, "NAVIGATOR_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-m", "resources", "load"], cwd=ROOT, env=env, check=True, capture_output=True)
     stack = Stack(port=free_port(), rasa_port=free_port(), action_port=free_port(), data_dir=data_dir,
-                  log_dir=data_dir / "logs")
+                  log_dir=data_dir / "logs",
+                  # Every simulated youth and advocate comes from 127.0.0.1: lift the per-address limits.
+                  extra_env={"RATE_IP_PER_MIN": "1000000", "RATE_IP_BURST": "100000",
+                             "RATE_NEW_CONVERSATIONS_PER_MIN": "1000000"})
     stack.start()
     try:
         results = asyncio.run(run(stack.url, data_dir, args.handoffs, args.advocates, args.rounds))

@@ -5,7 +5,11 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const LEVEL_LABELS = { imminent: "IMMINENT", urgent: "urgent", concern: "concern", none: "" };
+  const LEVEL_RANK = { imminent: 3, urgent: 2, concern: 1, none: 0 };
   let me = null;
+  // The waiting list as last received: a full "queue" event replaces it, a "queue_item" event updates one
+  // entry (kept in the server's order: crisis level, then longest waiting, then number).
+  let queueItems = [];
   let openId = null;
   let openYours = false;
   let socket = null;
@@ -57,19 +61,66 @@
     const facts = [item.channel, item.language];
     if (item.priority === "crisis") facts.push("asked after a crisis reply");
     li.appendChild(el("div", "muted", facts.join(" · ")));
+    if (item.needs && item.needs.length) li.appendChild(el("div", "needs", `looking for: ${needsText(item)}`));
     if (item.categories.length) li.appendChild(el("div", "cats", item.categories.join(", ").replace(/_/g, " ")));
     if (item.evidence.length) li.appendChild(el("div", "evidence", `“${item.evidence.join("”, “")}”`));
     li.addEventListener("click", () => openConversation(item.handoff_id));
     return li;
   }
 
+  function needsText(item) {
+    return (item.needs || []).join(", ").replace(/_/g, " ");
+  }
+
   function renderList(list, items, empty) {
     list.replaceChildren(...(items.length ? items.map(renderItem) : [el("li", "empty", empty)]));
   }
 
+  function setQueue(items) {
+    const now = Date.now();
+    queueItems = items.map((item) => ({ ...item, since: now - item.waiting_s * 1000 }));
+    showQueue();
+  }
+
+  function showQueue() {
+    const now = Date.now();
+    queueItems.sort((a, b) => (LEVEL_RANK[b.level] || 0) - (LEVEL_RANK[a.level] || 0) || a.since - b.since
+      || a.handoff_id - b.handoff_id);
+    queueItems.forEach((item) => { item.waiting_s = Math.max(0, Math.round((now - item.since) / 1000)); });
+    renderList($("queue"), queueItems, "Nobody is waiting.");
+  }
+
+  function updateQueueItem(item) {
+    const known = queueItems.find((i) => i.handoff_id === item.handoff_id);
+    const since = Date.now() - item.waiting_s * 1000;
+    queueItems = queueItems.filter((i) => i.handoff_id !== item.handoff_id);
+    if (item.state === "queued" || item.state === "flagged") queueItems.push({ ...item, since: known ? known.since : since });
+    showQueue();
+  }
+
+  function forget(handoffId) {
+    // The youth erased the conversation: it leaves every list, and an open transcript closes.
+    queueItems = queueItems.filter((i) => i.handoff_id !== handoffId);
+    showQueue();
+    const mine = $("mine").querySelector(`[data-handoff="${handoffId}"]`);
+    if (mine) mine.remove();
+    if (!$("mine").children.length) renderList($("mine"), [], "None right now.");
+    if (handoffId !== openId) return;
+    openId = null;
+    openYours = false;
+    $("transcript").replaceChildren(el("p", "notice", "The youth deleted this conversation. There is nothing more to do here."));
+    $("conversation").dataset.handoff = "";
+    $("conv-state").textContent = "deleted";
+    $("conv-meta").textContent = "";
+    $("notes").replaceChildren();
+    $("claim-box").hidden = true;
+    $("own-tools").hidden = true;
+    $("note-form").hidden = true;
+  }
+
   async function refreshLists() {
     const data = await api("GET", "/desk/api/queue");
-    renderList($("queue"), data.queue, "Nobody is waiting.");
+    setQueue(data.queue);
     renderList($("mine"), data.mine, "None right now.");
     $("on-duty-count").textContent = `(${data.on_duty} on duty)`;
     const open = [...data.queue, ...data.mine].find((i) => i.handoff_id === openId);
@@ -132,7 +183,9 @@
     $("conversation").dataset.handoff = handoffId;
     $("conv-title").textContent = `Conversation ${h.handoff_id}`;
     $("conv-state").textContent = h.state === "with_advocate" ? `with ${h.advocate || "an advocate"}` : h.state;
-    $("conv-meta").textContent = [h.channel, h.language, h.categories.join(", ").replace(/_/g, " ")].filter(Boolean).join(" · ");
+    $("conv-meta").textContent = [h.channel, h.language, h.needs && h.needs.length ? `looking for: ${needsText(h)}` : "",
+      h.categories.join(", ").replace(/_/g, " ")].filter(Boolean).join(" · ");
+    $("note-form").hidden = false;
     showLevel(h.level);
     $("transcript").replaceChildren();
     data.messages.forEach(appendMessage);
@@ -176,9 +229,14 @@
     socket.addEventListener("message", (event) => {
       const data = JSON.parse(event.data);
       if (data.type === "queue") {
-        renderList($("queue"), data.items, "Nobody is waiting.");
+        setQueue(data.items);
         const open = data.items.find((i) => i.handoff_id === openId);
         if (open) showLevel(open.level);
+      } else if (data.type === "queue_item") {
+        updateQueueItem(data.item);
+        if (data.item.handoff_id === openId) showLevel(data.item.level);
+      } else if (data.type === "handoff" && data.state === "erased") {
+        forget(data.handoff_id);
       } else if (data.type === "message" && data.handoff_id === openId) {
         appendMessage(data.message);
         if (data.message.crisis) refreshLists().catch(() => {});
