@@ -12,7 +12,8 @@
    clearly in the other language and holds none of the current language's everyday words. Spanglish
    ("i need food porfa", "thanks") keeps a Spanish conversation in Spanish; a place, a ZIP, "ok" never flips it.
 
-A message that says nothing either way keeps `previous`, or "en" for a first message.
+A message that says nothing either way, or a button payload ("/crisis_safe"), keeps `previous`, or "en" for a
+first message.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def explicit_switch(text: str) -> str | None:
 def detect_language(text: str, previous: str | None = None) -> str:
     """The language to answer this message in ("en" or "es"), given the conversation's language so far."""
     current = previous if previous in LANGUAGES else None
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not text.strip() or text.lstrip().startswith("/"):
+        # Nothing to read, or a button payload ("/find_resource{...}"): payloads are not in any language.
         return current or DEFAULT
     switch = explicit_switch(text)
     if switch is not None:

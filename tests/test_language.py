@@ -46,6 +46,11 @@ def test_an_english_conversation_is_not_flipped_by_short_messages(text: str) -> 
     assert detect_language(text, "en") == "en"
 
 
+def test_button_payloads_keep_the_conversation_language() -> None:
+    assert detect_language('/find_resource{"need": "food"}', "es") == "es"
+    assert detect_language("/crisis_safe", "es") == "es"
+
+
 def test_a_clear_message_in_the_other_language_switches() -> None:
     assert detect_language("where can i sleep tonight im in fresno", "es") == "en"
     assert detect_language("mi hija de crianza se fue y no se donde esta", "en") == "es"
