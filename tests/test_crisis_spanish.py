@@ -23,6 +23,7 @@ def test_spanish_crises_are_urgent(spanish: CrisisDetector, text: str) -> None:
 
 @pytest.mark.parametrize("text", ["me muero de hambre", "esta tarea me mata", "me muero de risa jajaja",
                                   "me toca lavar los trastes", "me corté el pelo", "la vida es dura",
+                                  "necesito un lugar para quedarme", "me puedes contarme algo",
                                   "no estoy segura si ir mañana"])
 def test_spanish_idioms_are_not_crises(spanish: CrisisDetector, text: str) -> None:
     assert spanish.detect(text).level == "none", text
