@@ -7,6 +7,7 @@ no puedo"), and the first message of a conversation may arrive before its langua
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -15,32 +16,29 @@ from bot.crisis.protocol import MESSAGES_DIR, protocol_messages
 from bot.crisis.verdict import CRISIS_LEVELS, CrisisVerdict, level_rank
 
 ChatMessage = dict[str, Any]
+log = logging.getLogger(__name__)
 SCREEN_LANGUAGES = tuple(sorted(p.stem for p in PATTERNS_DIR.glob("*.yml")))
 
 
 class BilingualDetector:
-    """Detectors per language, built on first use; `detect` reads the text with all of them.
+    """One detector per language, built once; `detect` reads the text with all of them.
 
     The conversation's language is read by its full detector (rules and, where one exists, the statistical
-    model); the other language only by its rules. A model trained on one language's messages is no judge of
-    another's: the English model calls "me muero de hambre" a crisis."""
+    model); the other language only by its rules (`rule_pass`). A model trained on one language's messages
+    is no judge of another's: the English model calls "me muero de hambre" a crisis."""
 
     def __init__(self, detectors: dict[str, CrisisDetector] | None = None, use_model: bool = True) -> None:
-        self._detectors: dict[tuple[str, bool], CrisisDetector] = {
-            (code, getattr(detector, "model", None) is not None): detector
-            for code, detector in (detectors or {}).items()
-        }
+        self._detectors: dict[str, CrisisDetector] = dict(detectors or {})
         self._use_model = use_model
         self._lock = threading.Lock()
 
-    def detector(self, language: str, use_model: bool = True) -> CrisisDetector:
-        key = (language, use_model and self._use_model)
-        found = self._detectors.get(key)
+    def detector(self, language: str) -> CrisisDetector:
+        found = self._detectors.get(language)
         if found is None:
             with self._lock:
-                found = self._detectors.get(key)
+                found = self._detectors.get(language)
                 if found is None:
-                    found = self._detectors[key] = CrisisDetector(language, use_model=key[1])
+                    found = self._detectors[language] = CrisisDetector(language, use_model=self._use_model)
         return found
 
     def detect(self, text: str, language: str = "en") -> CrisisVerdict:
@@ -49,7 +47,11 @@ class BilingualDetector:
         for other in SCREEN_LANGUAGES:
             if other == primary:
                 continue
-            verdict = self.detector(other, use_model=False).detect(text)
+            try:
+                verdict = self.detector(other).rule_pass(text).verdict
+            except Exception:  # the conversation language's reading stands; never break the conversation
+                log.exception("crisis rules for %s failed on a message", other)
+                continue
             if level_rank(verdict.level) > level_rank(best.level):
                 best = verdict
         return best
@@ -62,6 +64,8 @@ class CrisisScreen:
         self.detector = detector or CrisisDetector()
         lexicon = getattr(self.detector, "lexicon", None)
         self.languages = BilingualDetector({getattr(lexicon, "language", "en"): self.detector})
+        for language in SCREEN_LANGUAGES:  # built at start-up, so no message waits for a lexicon to compile
+            self.languages.detector(language)
 
     def screen(self, text: str, language: str = "en") -> tuple[dict[str, Any], list[ChatMessage]]:
         verdict = self.languages.detect(text, language)
