@@ -94,12 +94,15 @@ lint: $(VENV)/.installed
 
 # --- evaluation and benchmarks (figures go to README.md / BENCHMARKS.md) ------------------------------
 nlu-eval: $(RASA_VENV)/.installed var
-	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 --out var/nlu-eval
+	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 --successes --out var/nlu-eval
 	@$(PY) -c "import json; r=json.load(open('var/nlu-eval/intent_report.json')); \
-	print('intent macro-F1 (5-fold):', round(r['macro avg']['f1-score'], 4))"
+	print('intent macro-F1 (5-fold, both languages):', round(r['macro avg']['f1-score'], 4))"
+	@$(PY) -m bot.nlu.per_language var/nlu-eval
 
 crisis-eval: $(VENV)/.installed
-	@$(PY) -m bot.crisis.evaluate tests/crisis/holdout2_en.tsv
+	@status=0; $(PY) -m bot.crisis.evaluate tests/crisis/holdout2_en.tsv || status=1; \
+	$(PY) -m bot.crisis.evaluate --language es || status=1; \
+	$(PY) -m bot.crisis.evaluate --side-by-side; exit $$status
 
 bench: install var train directory
 	@$(PY) tests/bench/bench_roundtrip.py --train 3

@@ -17,7 +17,7 @@ import yaml
 from resources.hotlines import Hotline, fill_lines, hotlines
 
 CONTENT_DIR = Path(__file__).parent / "content"
-LANGUAGES = ("en",)
+LANGUAGES = ("en", "es")
 _VALUE = re.compile(r"\{(\w+)\}")
 
 Button = dict[str, str]
@@ -27,6 +27,7 @@ Button = dict[str, str]
 class Content:
     raw: dict[str, Any]
     lines: dict[str, Hotline]
+    language: str = "en"
 
     def text(self, key: str, **values: object) -> str:
         return self.render(str(self.raw[key]), **values)
@@ -35,7 +36,7 @@ class Content:
         def fill(match: re.Match[str]) -> str:
             return str(values[match.group(1)]) if match.group(1) in values else match.group(0)
 
-        return _VALUE.sub(fill, fill_lines(template, self.lines))
+        return _VALUE.sub(fill, fill_lines(template, self.lines, self.language))
 
     def buttons(self, key: str) -> list[Button]:
         value = self.raw[key]
@@ -44,6 +45,10 @@ class Content:
 
     def need_label(self, category: str) -> str:
         return str(self.raw["need_labels"].get(category, "help"))
+
+    def contact(self, line: Hotline) -> str:
+        """A hotline's contact line in this language (labels in Spanish, numbers from the table)."""
+        return line.contact_line(self.language)
 
     def lines_for(self, categories: list[str] | tuple[str, ...]) -> list[Hotline]:
         ids: dict[str, None] = {}
@@ -58,4 +63,4 @@ def content(language: str = "en") -> Content:
     if language not in LANGUAGES:
         language = "en"
     raw = yaml.safe_load((CONTENT_DIR / f"{language}.yml").read_text(encoding="utf-8"))
-    return Content(raw=raw, lines=hotlines())
+    return Content(raw=raw, lines=hotlines(), language=language)

@@ -22,6 +22,28 @@ SEARCH_INTENTS = frozenset({"find_resource", "skip_location"})
 # (re-ask), rather than a different question the dialogue should answer (form rejection → rules).
 ANSWER_INTENTS = frozenset({"find_resource", "nlu_fallback", "affirm", "deny", "skip_location"})
 _MAX_ECHO = 40
+LANGUAGES = frozenset({"en", "es"})
+
+
+def message_language(tracker: Tracker) -> str | None:
+    """The language the gateway says this message's conversation is in (`metadata.language`), if it says."""
+    message = tracker.latest_message or {}
+    metadata = message.get("metadata") or {}
+    if not metadata:  # older trackers keep the metadata on the user event only
+        for event in reversed(tracker.events or []):
+            if event.get("event") == "user":
+                metadata = event.get("metadata") or {}
+                break
+    language = metadata.get("language") if isinstance(metadata, dict) else None
+    return language if language in LANGUAGES else None
+
+
+def language_events(tracker: Tracker) -> list[EventType]:
+    """Sets the `language` slot from the message metadata whenever the gateway's language differs from it."""
+    language = message_language(tracker)
+    if language is None or language == (tracker.get_slot("language") or "en"):
+        return []
+    return [SlotSet("language", language)]
 
 
 class ActionExtractRequest(Action):
@@ -32,6 +54,9 @@ class ActionExtractRequest(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         message = tracker.latest_message or {}
+        # Every message, whatever its intent: the conversation's language (from the gateway) picks the texts.
+        language_set = language_events(tracker)
+        language = message_language(tracker) or tracker.get_slot("language") or "en"
         intent = (message.get("intent") or {}).get("name") or ""
         text = str(message.get("text") or "")
         in_form = (tracker.active_loop or {}).get("name") == "resource_form"
@@ -40,20 +65,20 @@ class ActionExtractRequest(Action):
         # An unclassified message is still read: "what about a shelter" names a need even when NLU hesitates.
         listened = SEARCH_INTENTS | {"caregiver_help", "nlu_fallback"} | (ANSWER_INTENTS if in_form else frozenset())
         if intent not in listened:
-            return []
+            return language_set
         requested = tracker.get_slot("requested_slot") if in_form else None
-        parsed = self._parse(text, message.get("entities") or [])
-        return self._events(parsed, intent, requested, text, tracker)
+        parsed = self._parse(text, message.get("entities") or [], language)
+        return language_set + self._events(parsed, intent, requested, text, tracker)
 
     @staticmethod
-    def _parse(text: str, entities: list[dict[str, Any]]) -> ParsedRequest:
+    def _parse(text: str, entities: list[dict[str, Any]], language: str = "en") -> ParsedRequest:
         gaz = directory().gazetteer
         if text.startswith("/"):
             # A button payload such as /find_resource{"need": "shelter"}: only its entities carry meaning.
             text = " ".join(str(e.get("value", "")) for e in entities)
-        parsed = parse_request(text, gaz)
+        parsed = parse_request(text, gaz, language)
         extra_categories = [c for e in entities if e.get("entity") == "need"
-                            if (c := category_for(str(e.get("value", ""))))]
+                            if (c := category_for(str(e.get("value", "")), language))]
         place = parsed.place
         if place is None:
             for entity in entities:

@@ -21,11 +21,13 @@ class ActionOfferHelp(Action):
         return "action_offer_help"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        words = content(tracker.get_slot("language") or "en")
+        language = tracker.get_slot("language") or "en"
+        words = content(language)
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         key = "out_of_scope" if intent == "out_of_scope" else "fallback"
         text = str((tracker.latest_message or {}).get("text") or "")
-        if key == "fallback" and not text.startswith("/") and parse_request(text, directory().gazetteer).categories:
+        names_need = not text.startswith("/") and parse_request(text, directory().gazetteer, language).categories
+        if key == "fallback" and names_need:
             # NLU was unsure, but the message names a kind of help: search rather than say "I didn't get that".
             return [FollowupAction("resource_form")]
         send(dispatcher, words.text(key), buttons=[*words.buttons("find_button"), *words.buttons("person_button")])

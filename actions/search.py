@@ -71,12 +71,12 @@ async def show_page(dispatcher: CollectingDispatcher, state: SearchState, offset
     # A new search is counted once (bot/insights/); paging through its results is not a new need.
     facts = {"insight": search_facts(state, result)} if offset == 0 else {}
     need = words.need_label(state.categories[0]) if state.categories else words.need_label("hotline")
-    where = "you" if state.place is None else state.place.name
+    where = str(words.raw.get("place_you", "you")) if state.place is None else state.place.name
     person = words.buttons("person_button")
     if not page:
         key = "results_empty" if offset == 0 else "results_no_more"
         lines = words.lines_for(state.categories)
-        text = "\n".join([words.text(key, need=need, place=where), *(f"• {line.contact_line()}" for line in lines)])
+        text = "\n".join([words.text(key, need=need, place=where), *(f"• {words.contact(line)}" for line in lines)])
         send(dispatcher, text, buttons=person, search_need=list(state.categories), **facts)
         return [SlotSet("pending_offer", None)]
 
@@ -87,7 +87,7 @@ async def show_page(dispatcher: CollectingDispatcher, state: SearchState, offset
     has_more = next_offset < len(result.hits)
     footer = words.text("results_footer") if has_more else words.text("results_last_footer", need=need, place=where)
     if offset == 0 and not _has_line(page):
-        lines = " · ".join(line.contact_line() for line in words.lines_for(state.categories))
+        lines = " · ".join(words.contact(line) for line in words.lines_for(state.categories))
         footer = f"{words.text('also_lines', lines=lines)}\n{footer}"
     buttons = [*words.buttons("more_button"), *person] if has_more else person
     send(dispatcher, footer, buttons=buttons)
@@ -106,7 +106,7 @@ def _intro(words: Content, result: SearchResult, state: SearchState, offset: int
         # The earliest opening near them, not the first-ranked card's ("here is what opens at 8am").
         first = result.first_opening or next((h.opens_next for h in result.hits if h.opens_next), None)
         opens = words.text("results_opens_next", time=first) if first else ""
-        lines = " · ".join(line.contact_line() for line in words.lines_for(state.categories))
+        lines = " · ".join(words.contact(line) for line in words.lines_for(state.categories))
         parts.insert(0, f"{words.text('results_none_open', opens_next=opens)} {lines}")
     return "\n".join(parts)
 

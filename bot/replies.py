@@ -17,7 +17,7 @@ def _texts(language: str) -> dict[str, str]:
 
 
 def gateway_text(key: str, language: str = "en") -> str:
-    return fill_lines(_texts(language)[key])
+    return fill_lines(_texts(language)[key], language=language if (CONTENT_DIR / f"{language}.yml").exists() else "en")
 
 
 def gateway_text_with(key: str, language: str = "en", **values: object) -> str:

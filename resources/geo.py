@@ -28,6 +28,8 @@ _LOCATIVE_WORDS = frozenset(
     [
         "in", "near", "at", "around", "from", "by", "outside", "to", "live", "living", "stay", "staying",
         "close", "closer", "nearby", "off", "of",
+        # Spanish: "en fresno", "cerca de", "por la mission", "vivo en", "ando por"
+        "en", "cerca", "por", "desde", "vivo", "ando",
     ]
 )
 # A one-word place name whose English log-probability is above this is an everyday word ("orange",

@@ -7,13 +7,18 @@ protocol and the fallback; a test compares every one with the shared reference f
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import yaml
 
 HOTLINES_FILE = Path(__file__).parent / "data" / "hotlines.yaml"
+# How a contact line names the ways to reach someone, per language.
+_VERBS = {
+    "en": {"call": "call", "text": "text", "text_word": "text", "to": "to"},
+    "es": {"call": "llama al", "text": "manda un texto al", "text_word": "manda", "to": "al"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +34,26 @@ class Hotline:
     verified_on: str
     categories: tuple[str, ...]
     county: str | None = None
+    # Display labels per language other than English: {"es": {"name": ..., "note": ...}}. Only words: the
+    # numbers always come from `call` and `text` above.
+    labels: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, hash=False)
 
-    def contact_line(self) -> str:
-        """One short line: name, then how to reach them ("call X · text Y")."""
+    def contact_line(self, language: str = "en") -> str:
+        """One short line: name, then how to reach them ("call X · text Y"; in Spanish "llama al X · …")."""
+        label = self.labels.get(language) or {}
+        verbs = _VERBS.get(language, _VERBS["en"])
         ways = []
         if self.call:
-            ways.append(f"call {self.call}")
+            ways.append(f"{verbs['call']} {self.call}")
         if self.text:
-            ways.append(f"text {self.text}")
-        return f"{self.name}: {' · '.join(ways)} ({self.hours})"
+            if " to " in self.text:  # "HOME to 741741" -> "manda HOME al 741741": keyword and number as in the table
+                keyword, number = self.text.split(" to ", 1)
+                ways.append(f"{verbs['text_word']} {keyword} {verbs['to']} {number}")
+            else:
+                ways.append(f"{verbs['text']} {self.text}")
+        note = label.get("note")
+        hours = f"{self.hours}; {note}" if note else self.hours
+        return f"{label.get('name', self.name)}: {' · '.join(ways)} ({hours})"
 
 
 def load_hotlines(path: Path = HOTLINES_FILE) -> dict[str, Hotline]:
@@ -57,6 +73,7 @@ def load_hotlines(path: Path = HOTLINES_FILE) -> dict[str, Hotline]:
             verified_on=str(row.get("verified_on", verified_on)),
             categories=tuple(row.get("categories", ["hotline"])),
             county=row.get("county"),
+            labels={lang: {k: str(v) for k, v in label.items()} for lang, label in (row.get("labels") or {}).items()},
         )
     return lines
 
@@ -74,7 +91,7 @@ def _opt_str(value: object) -> str | None:
 _LINE_PLACEHOLDER = re.compile(r"\{(line|call):(\w+)\}")
 
 
-def fill_lines(template: str, lines: dict[str, Hotline] | None = None) -> str:
+def fill_lines(template: str, lines: dict[str, Hotline] | None = None, language: str = "en") -> str:
     """Replace `{line:ID}` with the line's contact line and `{call:ID}` with its number.
 
     Texts name lines by id only, so every number a reply quotes comes from the one checked list.
@@ -83,6 +100,6 @@ def fill_lines(template: str, lines: dict[str, Hotline] | None = None) -> str:
 
     def fill(match: re.Match[str]) -> str:
         line = table[match.group(2)]
-        return line.contact_line() if match.group(1) == "line" else str(line.call or line.text)
+        return line.contact_line(language) if match.group(1) == "line" else str(line.call or line.text)
 
     return _LINE_PLACEHOLDER.sub(fill, template)

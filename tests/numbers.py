@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_HOTLINES = ROOT.parent / "shared" / "reference" / "hotlines.csv"
 
 _PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)")
-_SHORT = re.compile(r"\b(?:call|text|dial|to)\s+(\d{3,6})\b", re.I)
+# English and Spanish ("llama al 988", "manda HOME al 741741", "marca el 911").
+_SHORT = re.compile(r"\b(?:call|text|dial|to|al|marca|el)\s+(\d{3,6})\b", re.I)
 
 
 def digits(number: str) -> str:

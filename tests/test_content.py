@@ -9,12 +9,18 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+LANGUAGES = ("en", "es")
 CONTENT_FILES = [
-    ROOT / "actions" / "content" / "en.yml",
-    ROOT / "bot" / "content" / "en.yml",
-    ROOT / "bot" / "crisis" / "messages" / "en.yml",
+    path
+    for language in LANGUAGES
+    for path in (
+        ROOT / "actions" / "content" / f"{language}.yml",
+        ROOT / "bot" / "content" / f"{language}.yml",
+        ROOT / "bot" / "crisis" / "messages" / f"{language}.yml",
+    )
 ]
-_NEGATION = re.compile(r"\b(never|won't|don't|do not|without|no need|not)\b", re.I)
+_NEGATION = re.compile(r"\b(never|won't|don't|do not|without|no need|not|nunca|no|sin)\b", re.I)
+_ASKS_NAME_ES = re.compile(r"\b(tu|su) (nombre|apellido)\b|\bc[oó]mo te llamas\b", re.I)
 _DIGITS = re.compile(r"\d{3}[\s.-]?\d{4}")
 
 
@@ -36,7 +42,7 @@ def _texts() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("where", "text"), _texts())
 def test_never_asks_for_a_name(where: str, text: str) -> None:
     for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
-        if re.search(r"\byour (real |full |first |last )?name\b", sentence, re.I):
+        if re.search(r"\byour (real |full |first |last )?name\b", sentence, re.I) or _ASKS_NAME_ES.search(sentence):
             assert _NEGATION.search(sentence), f"{where}: may ask for a name: {sentence!r}"
 
 
@@ -48,3 +54,29 @@ def test_numbers_only_by_reference(where: str, text: str) -> None:
 
 def test_there_is_content_to_check() -> None:
     assert len(_texts()) > 40
+
+
+@pytest.mark.parametrize("folder", ["actions/content", "bot/content", "bot/crisis/messages"])
+def test_spanish_has_every_key_of_english(folder: str) -> None:
+    english = yaml.safe_load((ROOT / folder / "en.yml").read_text(encoding="utf-8"))
+    spanish = yaml.safe_load((ROOT / folder / "es.yml").read_text(encoding="utf-8"))
+    assert set(english) <= set(spanish), f"{folder}/es.yml lacks {sorted(set(english) - set(spanish))}"
+    for key, value in english.items():
+        if isinstance(value, dict):
+            assert set(value) <= set(spanish[key]), f"{folder}/es.yml: {key} lacks {set(value) - set(spanish[key])}"
+        if isinstance(value, list):
+            assert len(value) == len(spanish[key]), f"{folder}/es.yml: {key} has a different number of buttons"
+            for mine, theirs in zip(value, spanish[key], strict=True):
+                if isinstance(mine, dict) and "payload" in mine:
+                    assert mine["payload"] == theirs["payload"], f"{folder}/es.yml: {key} payloads differ"
+
+
+def test_spanish_crisis_replies_name_the_spanish_options() -> None:
+    """988 in Spanish is "press 2" plus Spanish text and chat, as ../shared/reference/hotlines.csv says."""
+    from bot.crisis.protocol import protocol_messages
+    from bot.crisis.verdict import CrisisVerdict
+
+    text = protocol_messages(CrisisVerdict(level="urgent", categories=("suicidal",)), "es")[0]["text"]
+    assert "marca 2" in text and "español" in text
+    text = protocol_messages(CrisisVerdict(level="urgent", categories=("trafficked_now",)), "es")[0]["text"]
+    assert "200 idiomas" in text

@@ -239,3 +239,40 @@ def test_every_card_can_be_reached(directory_sessions, place_name: str) -> None:
                 reachable = hit.phone or hit.text or hit.url or not hit.address.endswith(("call for address",
                                                                                            "Call for details"))
                 assert reachable, f"{hit.id} has no way to reach it"
+
+
+@pytest.mark.parametrize(
+    ("text", "categories", "place", "age", "caregiver"),
+    [
+        ("necesito un lugar pa dormir en fresno", ("shelter",), "Fresno", None, False),
+        ("ando en la calle, tengo 16", ("shelter",), None, 16, False),
+        ("mi hija de crianza de 15 necesita una clínica en San José", ("medical",), "San Jose", 15, True),
+        ("comida cerca de 95823", ("food",), "Sacramento 95823", None, False),
+        ("necesito un shelter en oakland", ("shelter",), "Oakland", None, False),
+        ("donde consigo la pastilla del día siguiente en sacramento", ("sexual_health",), "Sacramento", None, False),
+        ("soy trabajadora social, busco terapia para una joven de 14", ("mental_health",), None, 14, True),
+        ("me corté", (), None, None, False),
+        ("se trata de otra cosa", (), None, None, False),
+        ("comida en LA", ("food",), "Los Angeles", None, False),
+    ],
+)
+def test_parser_reads_spanish_and_spanglish(text, categories, place, age, caregiver) -> None:
+    parsed = parse_request(text, GAZ, "es")
+    assert parsed.categories == categories
+    assert (parsed.place.name if parsed.place else None) == place
+    assert parsed.age == age
+    assert parsed.caregiver is caregiver
+
+
+def test_spanish_skip_words_and_english_behaviour_unchanged() -> None:
+    assert parse_request("prefiero no decir", GAZ, "es").skip_location
+    assert not parse_request("prefiero no decir", GAZ).skip_location
+    assert parse_request("necesito comida", GAZ).categories == ()  # English conversations read English words only
+    assert parse_request("i need food", GAZ, "es").categories == ("food",)
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_spanish_parser_never_crashes(text: str) -> None:
+    parsed = parse_request(text, GAZ, "es")
+    assert parsed.age is None or 5 <= parsed.age <= 25

@@ -123,6 +123,20 @@ def test_texts_quote_numbers_only_by_reference(key: str) -> None:
     assert "{" not in filled
 
 
+@pytest.mark.parametrize("key", sorted(_content()))
+def test_spanish_texts_exist_and_quote_numbers_only_by_reference(key: str) -> None:
+    raw = yaml.safe_load((CONTENT_DIR / "es.yml").read_text(encoding="utf-8"))[key]
+    assert not re.search(r"\d{3}[\s.-]?\d{4}", raw), f"{key}: a phone number typed into content"
+    assert not re.search(r"\b(tu|su) nombre\b", raw, re.I), f"{key}: asks for a name"
+    filled = sms_text(key, "es")
+    assert "{" not in filled
+
+
+def test_spanish_help_offers_988_with_the_spanish_option() -> None:
+    text = sms_text("help", "es")
+    assert "marca 2" in text and "STOP" in text and "911" in text
+
+
 def test_help_names_the_24_7_lines_and_how_to_stop() -> None:
     text = sms_text("help")
     for line in ("nrs", "crisistextline", "nhth"):

@@ -56,6 +56,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -63,6 +64,9 @@ from bot.crisis.detector import MODEL_DIR, CrisisDetector, train_model, training
 from bot.crisis.verdict import CATEGORIES, CRISIS_LEVELS, LEVELS, CrisisVerdict
 
 DEFAULT_TSV = Path(__file__).resolve().parents[2] / "tests" / "crisis" / "eval_en.tsv"
+# The labeled set per language. Spanish: tests/crisis/eval_es.tsv, split `tune` (the lexicon was tuned on it)
+# and `holdout` (written with it, never tuned on).
+DEFAULT_TSVS = {"en": DEFAULT_TSV, "es": DEFAULT_TSV.parent / "eval_es.tsv"}
 MIN_RECALL = 0.98
 MAX_FPR = 0.05
 # Report order; any other split name (an extra file, a blind set) follows alphabetically.
@@ -143,7 +147,7 @@ def read_rows(paths: Iterable[Path]) -> list[Row]:
     (the default file says `tune`/`seen` per row; `holdout2.tsv` without the column becomes `holdout2`)."""
     rows: list[Row] = []
     for path in paths:
-        default_split = "tune" if path.resolve() == DEFAULT_TSV else path.stem
+        default_split = "tune" if path.resolve() in {p.resolve() for p in DEFAULT_TSVS.values()} else path.stem
         with path.open(encoding="utf-8", newline="") as handle:
             for record in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
                 rows.append(_row(record, path, default_split))
@@ -159,11 +163,37 @@ def _row(record: dict[str, str], path: Path, default_split: str = "tune") -> Row
     return Row(record["text"], level, categories, split, (record.get("batch") or "").strip())
 
 
-def score(detector: CrisisDetector, rows: Sequence[Row]) -> dict[str, SplitScore]:
+def score(detector: CrisisDetector | Any, rows: Sequence[Row]) -> dict[str, SplitScore]:
     scores: dict[str, SplitScore] = {}
     for row in rows:
         scores.setdefault(row.split, SplitScore(row.split)).add(row, detector.detect(row.text))
     return scores
+
+
+class ScreenReader:
+    """Reads messages as the gateway's screen does for a conversation in `language`: that language's
+    detector and the other's, the more serious verdict winning (bot.crisis.screen.BilingualDetector)."""
+
+    def __init__(self, language: str, use_model: bool = True) -> None:
+        from bot.crisis.screen import BilingualDetector
+
+        self.language = language
+        self.both = BilingualDetector(use_model=use_model)
+
+    def detect(self, text: str) -> CrisisVerdict:
+        return self.both.detect(text, self.language)
+
+
+def side_by_side(use_model: bool = True) -> str:
+    """Recall and FPR per language and split, as the screen reads each language's set."""
+    out = [f"{'language':<9}{'split':<10}{'rows':>6}{'pos':>6}{'recall':>9}{'neg':>6}{'FPR':>8}  targets"]
+    for language, path in DEFAULT_TSVS.items():
+        scores = score(ScreenReader(language, use_model), read_rows([path]))
+        for name in sorted(scores, key=lambda n: (SPLITS.index(n) if n in SPLITS else len(SPLITS), n)):
+            s = scores[name]
+            out.append(f"{language:<9}{name:<10}{s.rows:>6}{s.positives:>6}{s.recall:>9.3f}{s.negatives:>6}"
+                       f"{s.fpr:>8.3f}  {'PASS' if s.passes else 'FAIL'}")
+    return "\n".join(out)
 
 
 TRAIN_SPLITS = frozenset({"tune", "seen", "traffic"})
@@ -264,7 +294,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules-only", action="store_true", help="score the lexicon without the model")
     parser.add_argument("--cv", action="store_true", help="5-fold cross-validation of rules + model")
     parser.add_argument("--c", type=float, action="append", help="with --cv: L2 strength C to compare (repeatable)")
+    parser.add_argument("--language", choices=sorted(DEFAULT_TSVS), default="en",
+                        help="score this language's set (tests/crisis/eval_<language>.tsv) as the screen reads it")
+    parser.add_argument("--side-by-side", action="store_true", help="one table: recall and FPR per language and split")
     args = parser.parse_args(argv)
+    if args.side_by_side:
+        print(side_by_side(use_model=not args.rules_only))
+        return 0
+    if args.language != "en":
+        rows = read_rows([DEFAULT_TSVS[args.language], *args.tsv])
+        rows = [r for r in rows if args.split is None or r.split == args.split]
+        scores = score(ScreenReader(args.language, use_model=not args.rules_only), rows)
+        print(report(scores, args.errors))
+        return 0 if scores and all(s.passes for s in scores.values()) else 1
     if args.cv:
         from bot.crisis.crossval import run
         from bot.crisis.statmodel import DEFAULT_C

@@ -40,8 +40,8 @@ def protocol_messages(
     texts = protocol_texts(language)
     table = dict(hotlines() if lines is None else lines)
     if verdict.level == "concern":
-        return [{"text": _check_in(verdict, texts, table), "buttons": []}]
-    return [{"text": _crisis_text(verdict, texts, table), "buttons": [dict(b) for b in texts["buttons"]]}]
+        return [{"text": _check_in(verdict, texts, table, language), "buttons": []}]
+    return [{"text": _crisis_text(verdict, texts, table, language), "buttons": [dict(b) for b in texts["buttons"]]}]
 
 
 def contact_ids(verdict: CrisisVerdict, language: str = "en") -> list[str]:
@@ -55,19 +55,23 @@ def contact_ids(verdict: CrisisVerdict, language: str = "en") -> list[str]:
     return ids or [texts["check_in_line"]["default"]]
 
 
-def _crisis_text(verdict: CrisisVerdict, texts: Mapping[str, Any], table: dict[str, Hotline]) -> str:
+def _crisis_text(
+    verdict: CrisisVerdict, texts: Mapping[str, Any], table: dict[str, Hotline], language: str = "en"
+) -> str:
     contacts = []
-    for line_id in contact_ids(verdict):
+    for line_id in contact_ids(verdict, language):
         if line_id == EMERGENCY:
-            contacts.append(fill_lines(texts["emergency_lead"], table))
+            contacts.append(fill_lines(texts["emergency_lead"], table, language))
         else:
-            contacts.append("• " + fill_lines(f"{{line:{line_id}}}", table))
+            contacts.append("• " + fill_lines(f"{{line:{line_id}}}", table, language))
     first = verdict.categories[0] if verdict.categories else "default"
     warm = texts["warm"].get(first, texts["warm"]["default"])
     return "\n".join(contacts) + "\n\n" + warm + "\n\n" + texts["offer"]
 
 
-def _check_in(verdict: CrisisVerdict, texts: Mapping[str, Any], table: dict[str, Hotline]) -> str:
+def _check_in(
+    verdict: CrisisVerdict, texts: Mapping[str, Any], table: dict[str, Hotline], language: str = "en"
+) -> str:
     choices = texts["check_in_line"]
     line_id = next((choices[c] for c in verdict.categories if c in choices), choices["default"])
-    return fill_lines(texts["check_in"].replace("{line}", f"{{line:{line_id}}}"), table)
+    return fill_lines(texts["check_in"].replace("{line}", f"{{line:{line_id}}}"), table, language)

@@ -114,4 +114,4 @@ def _texts(language: str) -> dict[str, str]:
 
 def sms_text(key: str, language: str = "en") -> str:
     """A text of the SMS channel's own (help, opted_out, opted_in, delete_confirm, media_not_read)."""
-    return fill_lines(_texts(language)[key])
+    return fill_lines(_texts(language)[key], language=language if (CONTENT_DIR / f"{language}.yml").exists() else "en")
