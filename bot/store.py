@@ -277,6 +277,17 @@ class ConversationStore:
             if conversation is not None:
                 conversation.delete_pending = value
 
+    async def has_user_messages(self, conversation_id: str) -> bool:
+        async with self.sessions() as session:
+            found = await session.scalar(select(Message.id).where(
+                Message.conversation_id == conversation_id, Message.sender == "user").limit(1))
+        return found is not None
+
+    async def set_language(self, conversation_id: str, language: str) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(update(Conversation).where(Conversation.id == conversation_id)
+                                  .values(language=language))
+
     async def conversation(self, conversation_id: str) -> Conversation | None:
         async with self.sessions() as session:
             return await session.get(Conversation, conversation_id)

@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.gateway.keys import CORE, ERASURE, GATE, HANDOFFS, LIMITS, SETTINGS, STORE
+from bot.language import detect_language
 from bot.replies import gateway_text
 from channels.sms.keywords import is_confirmation, is_delete_request, is_refusal
 
@@ -62,7 +63,13 @@ async def post_message(request: web.Request) -> web.Response:
     limits = request.app[LIMITS]
     if not limits.senders.allow(f"conversation:{conversation.id}"):
         return rate_limited(limits.senders.retry_after(f"conversation:{conversation.id}"), conversation.language)
-    store, language = request.app[STORE], conversation.language
+    store = request.app[STORE]
+    # The conversation's language: read from the first messages, then kept unless the person switches
+    # ("español", "english") or clearly writes in the other language (bot/language.py).
+    previous = conversation.language if await store.has_user_messages(conversation.id) else None
+    language = detect_language(text, previous)
+    if language != conversation.language:
+        await store.set_language(conversation.id, language)
     lead: list[dict[str, Any]] = []
     if conversation.delete_pending:
         await store.set_delete_pending(conversation.id, False)
