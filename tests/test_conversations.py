@@ -24,23 +24,12 @@ CONVERSATIONS = sorted((Path(__file__).parent / "conversations").glob("*.yml"))
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _spanish_wired() -> bool:
-    """Spanish conversations (es_*.yml) need the gateway to give each conversation its language
-    (bot.language.detect_language → ConversationCore.handle(language=...)); until then they are skipped."""
-    sources = [ROOT / "bot" / "conversation.py", *(ROOT / "bot" / "gateway").glob("*.py")]
-    return any("detect_language" in path.read_text(encoding="utf-8") for path in sources if path.exists())
-
-
 def _load() -> list[Any]:
     cases = []
-    spanish_ready = _spanish_wired()
     for path in CONVERSATIONS:
-        marks = []
-        if path.stem.startswith("es_") and not spanish_ready:
-            marks = [pytest.mark.skip(reason="the gateway does not pass a conversation language yet")]
         for case in yaml.safe_load(path.read_text(encoding="utf-8")):
             _check_strings(case, f"{path.name}: {case.get('name')}")
-            cases.append(pytest.param(case, id=f"{path.stem}: {case['name']}", marks=marks))
+            cases.append(pytest.param(case, id=f"{path.stem}: {case['name']}"))
     return cases
 
 

@@ -17,12 +17,9 @@ from tests.hsds_support import (
     example_map,
     load_json,
     localised,
-    needs_reference,
     sqlite_engine,
     write_tabular,
 )
-
-pytestmark = needs_reference
 
 # Examples with no place in them import as published.
 AS_PUBLISHED = {"base.json": 0, "organization_list.json": 0, "service_list.json": 1, "taxonomy.json": 0,
