@@ -12,9 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resources.importer import import_paths, read_batch
-from tests.hsds_support import EXAMPLES, counts, dump, example_map, localised, needs_reference, sqlite_engine
-
-pytestmark = needs_reference
+from tests.hsds_support import EXAMPLES, counts, dump, example_map, localised, sqlite_engine
 
 _json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
                        st.text(max_size=30))
