@@ -15,14 +15,17 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, Client, handoff_id
+from tests.fakes.fake_twilio import inbound_params, sign_webhook
 from tests.privacy_support import (
     database_files,
     log_files,
     new_phone,
     occurrences,
+    post_sms,
     query,
     rasa_query,
     text,
+    wait_for,
 )
 
 
@@ -49,14 +52,103 @@ def test_full_sms_conversation_with_an_advocate_reply_by_rest(stack: Any, desk: 
     assert status == 200 and bodies and all(len(b) <= 1600 for b in bodies)
     status, bodies = text(stack, "i need a place to sleep tonight in oakland", phone)
     assert status == 200 and bodies
-    # This phone's conversation: the newest sender row can tie on updated_at with another test's, so look
-    # for the conversation whose youth messages are exactly this exchange.
-    by_conversation: dict[str, list[str]] = {}
-    for conversation_id, body in query(stack, "SELECT conversation_id, text FROM message WHERE sender = 'user' "
-                                              "ORDER BY id"):
-        by_conversation.setdefault(conversation_id, []).append(body)
-    assert any(users[:1] == ["hi"] and len(users) == 2 and users[1].startswith("/")  # the payload, not "1"
-               for users in by_conversation.values()), by_conversation
+    conversation_id = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
+                                   "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    assert phone not in conversation_id
+    # Rasa knows the conversation only by its random id.
+    senders = {r[0] for r in rasa_query(stack, "SELECT DISTINCT sender_id FROM events")}
+    assert conversation_id in senders and not any(phone[2:] in s for s in senders)
+
+    advocate = desk("sms-ana")
+    status, bodies = text(stack, "can i talk to a person", phone)
+    assert status == 200 and any("in line" in b for b in bodies), bodies
+    hid = handoff_id(stack, conversation_id)
+    queue = advocate.get("/desk/api/queue").body
+    assert phone[2:] not in json.dumps(queue) and conversation_id not in json.dumps(queue)
+    assert advocate.post(f"/desk/api/handoffs/{hid}/claim").status == 200
+    reply = advocate.post(f"/desk/api/handoffs/{hid}/messages", {"text": "Hi, I'm Ana. I'm here with you."})
+    assert reply.status == 200
+    sent = wait_for(lambda: [b for b in sms_sent_to(fake_twilio, phone) if "I'm Ana" in b])
+    assert sent == ["Hi, I'm Ana. I'm here with you."]
+    assert any("advocate" in b for b in sms_sent_to(fake_twilio, phone))  # the "joined" notice went too
+    request = next(r for r in list(fake_twilio.requests) if r.form.get("Body", "").startswith("Hi, I'm Ana"))
+    assert request.status == 201 and request.idempotency_token and request.form["From"] == "+14155550100"
+    # While the advocate has it, the youth's texts go to the desk, not the bot.
+    status, bodies = text(stack, "thank you", phone)
+    assert status == 200
+    transcript = advocate.get(f"/desk/api/handoffs/{hid}").body
+    assert "thank you" in [m["text"] for m in transcript["messages"]]
+    assert phone[2:] not in json.dumps(transcript)
+    status, bodies = text(stack, "bye", phone)
+    assert status == 200 and any("back with me" in b for b in bodies)
+
+
+def test_duplicated_message_sid_is_processed_once(stack: Any) -> None:
+    phone = new_phone()
+    params = inbound_params("i need food in fresno", from_number=phone)
+    headers = sign_webhook(stack.url + "/sms/twilio", params)
+    first = post_sms(stack, params, headers)
+    second = post_sms(stack, params, headers)
+    assert first[0] == second[0] == 200 and first[1] and second[1] == []
+    conversation_id = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
+                                   "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    users = query(stack, "SELECT text FROM message WHERE conversation_id = ? AND sender = 'user'", [conversation_id])
+    assert users == [("i need food in fresno",)]
+
+
+def test_bad_or_missing_signature_is_403_and_nothing_is_stored(stack: Any) -> None:
+    before = query(stack, "SELECT (SELECT COUNT(*) FROM message), (SELECT COUNT(*) FROM sms_senders), "
+                          "(SELECT COUNT(*) FROM sms_seen), (SELECT COUNT(*) FROM conversation)")
+    params = inbound_params("hello", from_number=new_phone())
+    bad = sign_webhook(stack.url + "/sms/twilio", params, auth_token="not-our-token")
+    assert post_sms(stack, params, bad)[0] == 403
+    wrong_url = sign_webhook("https://elsewhere.example.org/sms/twilio", params)
+    assert post_sms(stack, params, wrong_url)[0] == 403
+    missing = dict(sign_webhook(stack.url + "/sms/twilio", params))
+    del missing["X-Twilio-Signature"]
+    assert post_sms(stack, params, missing)[0] == 403
+    tampered = {**params, "Body": "something else"}
+    assert post_sms(stack, tampered, sign_webhook(stack.url + "/sms/twilio", params))[0] == 403
+    after = query(stack, "SELECT (SELECT COUNT(*) FROM message), (SELECT COUNT(*) FROM sms_senders), "
+                         "(SELECT COUNT(*) FROM sms_seen), (SELECT COUNT(*) FROM conversation)")
+    assert before == after
+
+
+def test_stop_then_a_message_then_start(stack: Any, desk: Any, fake_twilio: Any) -> None:
+    phone = new_phone()
+    assert text(stack, "i need a shelter in san jose", phone)[0] == 200
+    conversation_id = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
+                                   "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    count = query(stack, "SELECT COUNT(*) FROM message WHERE conversation_id = ?", [conversation_id])[0][0]
+    status, bodies = text(stack, " Stop ", phone)
+    assert status == 200 and bodies[0].startswith("You won't get more texts")
+    assert text(stack, "are you still there?", phone) == (200, [])
+    assert query(stack, "SELECT COUNT(*) FROM message WHERE conversation_id = ?", [conversation_id])[0][0] == count
+    # A desk notice to an opted-out youth is not even attempted.
+    sent_before = len(sms_sent_to(fake_twilio, phone))
+    status, bodies = text(stack, "START", phone)
+    assert status == 200 and bodies[0].startswith("You're back")
+    status, bodies = text(stack, "stop hurting me", phone)  # a sentence: conversation, crisis-screened
+    assert status == 200 and bodies and "911" in " ".join(bodies)
+    assert len(sms_sent_to(fake_twilio, phone)) == sent_before
+
+
+def test_help_keyword_names_the_24_7_lines(stack: Any) -> None:
+    status, bodies = text(stack, "HELP", new_phone())
+    assert status == 200 and "24/7" in bodies[0] and "STOP" in bodies[0]
+
+
+def test_numbered_choice_reply(stack: Any) -> None:
+    phone = new_phone()
+    status, bodies = text(stack, "hi", phone)
+    assert status == 200 and "Reply 1" in bodies[-1], bodies
+    status, bodies = text(stack, "1", phone)
+    assert status == 200 and bodies
+    conversation_id = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
+                                   "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    users = [r[0] for r in query(stack, "SELECT text FROM message WHERE conversation_id = ? AND sender = 'user'",
+                                 [conversation_id])]
+    assert users[0] == "hi" and users[1].startswith("/"), users  # the button's payload, not "1"
 
 
 # ------------------------------------------------------------------------------------- redaction
