@@ -387,7 +387,10 @@ class HsdsReader:
                     continue
                 number = number.strip().strip("\"'").strip()
                 kind = phone.get("type")
-                kind = kind.lower().strip() if isinstance(kind, str) else kind
+                if kind is not None and not isinstance(kind, str):
+                    self.bad(at, "type", "must be text such as \"voice\" or \"text\"")
+                    continue
+                kind = kind.lower().strip() if kind is not None else None
                 if kind in _TEXT_PHONE_TYPES and record.text is None:
                     record.text = number
                     record.origins["text"] = (at, "number")

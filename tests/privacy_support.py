@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.launcher import Stack
+from bot.privacy.pseudonym import PhoneKeys
 from channels.sms.config import WEBHOOK_PATH
 from tests.fakes.fake_twilio import encode_form, inbound_params, sign_webhook
 
@@ -34,10 +35,29 @@ def text(stack: Stack, body: str, from_number: str, message_sid: str | None = No
     return post_sms(stack, params, sign_webhook(stack.url + WEBHOOK_PATH, params))
 
 
+_PHONES_GIVEN: set[str] = set()
+
+
 def new_phone() -> str:
-    """A number from the 555-01xx block reserved for fiction, different in every test."""
-    area = secrets.choice(["209", "310", "415", "510", "530", "559", "619", "707", "818", "916"])
-    return f"+1{area}55501{secrets.randbelow(100):02d}"
+    """A number from the 555-01xx block reserved for fiction, never the same twice in a test session
+    (two tests sharing a number would share a conversation)."""
+    assert len(_PHONES_GIVEN) < 900, "the fictional 555-01xx numbers are nearly used up in this session"
+    while True:
+        area = secrets.choice(["209", "310", "415", "510", "530", "559", "619", "707", "818", "916"])
+        phone = f"+1{area}55501{secrets.randbelow(100):02d}"
+        if phone not in _PHONES_GIVEN:
+            _PHONES_GIVEN.add(phone)
+            return phone
+
+
+def sms_conversation(stack: Stack, phone: str) -> str:
+    """The conversation this phone's texts reach, found the way the gateway finds it: by the number's keyed
+    pseudonym (never by recency, which other tests' rows can tie with)."""
+    key = PhoneKeys(stack.extra_env["PSEUDONYM_SECRET"].encode()).lookup_key(phone)
+    rows = query(stack, "SELECT conversation_id FROM sms_senders WHERE lookup_key = ? AND conversation_id IS NOT NULL",
+                 [key])
+    assert len(rows) == 1, f"expected one conversation for this phone, found {len(rows)}"
+    return rows[0][0]
 
 
 def query(stack: Stack, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:

@@ -24,6 +24,7 @@ from tests.privacy_support import (
     post_sms,
     query,
     rasa_query,
+    sms_conversation,
     text,
     wait_for,
 )
@@ -32,11 +33,6 @@ from tests.privacy_support import (
 def _letters() -> str:
     """A random marker of letters only: digits could be redacted as a number and never reach a store."""
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))
-
-
-def _conversation_of(stack: Any, phone_marker_sql: str = "") -> str:
-    rows = query(stack, "SELECT conversation_id FROM sms_senders ORDER BY updated_at DESC LIMIT 1")
-    return rows[0][0]
 
 
 def sms_sent_to(fake_twilio: Any, number: str) -> list[str]:
@@ -52,8 +48,7 @@ def test_full_sms_conversation_with_an_advocate_reply_by_rest(stack: Any, desk: 
     assert status == 200 and bodies and all(len(b) <= 1600 for b in bodies)
     status, bodies = text(stack, "i need a place to sleep tonight in oakland", phone)
     assert status == 200 and bodies
-    conversation_id = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
-                                   "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    conversation_id = sms_conversation(stack, phone)
     assert phone not in conversation_id
     # Rasa knows the conversation only by its random id.
     senders = {r[0] for r in rasa_query(stack, "SELECT DISTINCT sender_id FROM events")}
@@ -90,8 +85,7 @@ def test_duplicated_message_sid_is_processed_once(stack: Any) -> None:
     first = post_sms(stack, params, headers)
     second = post_sms(stack, params, headers)
     assert first[0] == second[0] == 200 and first[1] and second[1] == []
-    conversation_id = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
-                                   "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    conversation_id = sms_conversation(stack, phone)
     users = query(stack, "SELECT text FROM message WHERE conversation_id = ? AND sender = 'user'", [conversation_id])
     assert users == [("i need food in fresno",)]
 
@@ -117,8 +111,7 @@ def test_bad_or_missing_signature_is_403_and_nothing_is_stored(stack: Any) -> No
 def test_stop_then_a_message_then_start(stack: Any, desk: Any, fake_twilio: Any) -> None:
     phone = new_phone()
     assert text(stack, "i need a shelter in san jose", phone)[0] == 200
-    conversation_id = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
-                                   "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    conversation_id = sms_conversation(stack, phone)
     count = query(stack, "SELECT COUNT(*) FROM message WHERE conversation_id = ?", [conversation_id])[0][0]
     status, bodies = text(stack, " Stop ", phone)
     assert status == 200 and bodies[0].startswith("You won't get more texts")
@@ -144,8 +137,7 @@ def test_numbered_choice_reply(stack: Any) -> None:
     assert status == 200 and "Reply 1" in bodies[-1], bodies
     status, bodies = text(stack, "1", phone)
     assert status == 200 and bodies
-    conversation_id = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
-                                   "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    conversation_id = sms_conversation(stack, phone)
     users = [r[0] for r in query(stack, "SELECT text FROM message WHERE conversation_id = ? AND sender = 'user'",
                                  [conversation_id])]
     assert users[0] == "hi" and users[1].startswith("/"), users  # the button's payload, not "1"
@@ -178,8 +170,7 @@ def test_nothing_identifying_reaches_any_store_log_or_desk(stack: Any, client: C
         assert text(stack, body, phone)[0] == 200
 
     handoffs = [handoff_id(stack, web.id)]
-    sms_id = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
-                          "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    sms_id = sms_conversation(stack, phone)
     handoffs.append(handoff_id(stack, sms_id))
     transcripts = []
     for hid in handoffs:
@@ -261,8 +252,7 @@ def test_sms_delete_my_messages_erases_the_number_too(stack: Any) -> None:
     phone = new_phone()
     marker = "violetmarker" + _letters()
     assert text(stack, f"{marker} here, need a clinic in stockton", phone)[0] == 200
-    conversation_id = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
-                                   "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    conversation_id = sms_conversation(stack, phone)
     status, bodies = text(stack, "pls delete my messages", phone)
     assert status == 200 and "YES" in bodies[0]
     status, bodies = text(stack, "YES", phone)
@@ -273,8 +263,7 @@ def test_sms_delete_my_messages_erases_the_number_too(stack: Any) -> None:
     assert rasa_query(stack, "SELECT COUNT(*) FROM events WHERE sender_id = ?", [conversation_id])[0][0] == 0
     # A later text starts a conversation nobody can link to the erased one.
     assert text(stack, "hi", phone)[0] == 200
-    newer = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
-                         "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    newer = sms_conversation(stack, phone)
     assert newer != conversation_id
 
 
@@ -286,8 +275,7 @@ def test_retention_purge_command_erases_expired_conversations_everywhere(stack: 
     phone = new_phone()
     sms_marker = "smsoldmarker" + _letters()
     assert text(stack, f"{sms_marker} needs a bed in fresno", phone)[0] == 200
-    sms_id = query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL "
-                          "ORDER BY updated_at DESC LIMIT 1")[0][0]
+    sms_id = sms_conversation(stack, phone)
     import sqlite3
 
     with sqlite3.connect(stack.data_dir / "navigator.db", timeout=30) as db:
