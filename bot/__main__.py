@@ -1,5 +1,5 @@
-"""Command line: `python -m bot run | gateway | chat | crisis-check | purge | desk-user add NAME --role ROLE |
-insights export --from DATE --to DATE [--format csv|json]`."""
+"""Command line: `python -m bot run | gateway | migrate [--new MESSAGE] | chat | crisis-check | purge |
+desk-user add NAME --role ROLE | insights export --from DATE --to DATE [--format csv|json]`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start action server, Rasa and gateway; stop all on Ctrl-C/SIGTERM")
     commands.add_parser("gateway", help="start only the gateway (expects Rasa and the action server)")
+    migrate = commands.add_parser("migrate", help="bring DATABASE_URL's database (default var/navigator.db) "
+                                  "to the newest schema (the launcher and gateways also do it on start)")
+    migrate.add_argument("--new", metavar="MESSAGE", help="autogenerate a new revision from the models instead")
     chat = commands.add_parser("chat", help="talk to a running navigator in this terminal")
     chat.add_argument("--url", default=None, help="gateway URL (default http://127.0.0.1:$PORT)")
     commands.add_parser("crisis-check", help="one message per line on stdin → one JSON verdict per line")
@@ -33,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run_stack()
     if args.command == "gateway":
         return _run_gateway()
+    if args.command == "migrate":
+        return _migrate(args.new)
     if args.command == "chat":
         from bot.terminal_chat import chat_loop
 
@@ -54,7 +59,7 @@ def _purge(days: int | None) -> int:
 
     from bot.gateway.app import open_store
     from bot.privacy.logs import configure_logging
-    from bot.privacy.retention import Erasure, RasaTrackerFile
+    from bot.privacy.retention import Erasure, RasaTrackerStore
 
     configure_logging("WARNING")
     settings = Settings.from_env()
@@ -65,14 +70,39 @@ def _purge(days: int | None) -> int:
 
     async def purge() -> dict[str, int]:
         store = await open_store(settings)
+        tracker = RasaTrackerStore(settings.rasa_tracker_url)
         try:
-            report = await Erasure(store, RasaTrackerFile(settings.rasa_tracker_path)).purge(window)
+            report = await Erasure(store, tracker).purge(window)
         finally:
+            tracker.close()
             await store.close()
         return report.to_dict()
 
     print(json.dumps({"retention_days": window, "erased": asyncio.run(purge())}))
     return 0
+
+
+def _migrate(new: str | None) -> int:
+    from bot.migrate import current_revision, new_revision, upgrade
+
+    settings = _settings_or_exit()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sync_database_url)
+    if new:
+        new_revision(settings.sync_database_url, new)
+        return 0
+    print(f"database schema at revision {current_revision(settings.sync_database_url)}")
+    return 0
+
+
+def _settings_or_exit() -> Settings:
+    from bot.endpoints import ConfigError
+
+    try:
+        return Settings.from_env()
+    except ConfigError as problem:
+        print(f"configuration error: {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _run_gateway() -> int:
@@ -82,7 +112,7 @@ def _run_gateway() -> int:
     from bot.privacy.logs import configure_logging
 
     configure_logging()
-    settings = Settings.from_env()
+    settings = _settings_or_exit()
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 
@@ -90,7 +120,7 @@ def _run_gateway() -> int:
 def _run_stack() -> int:
     from bot.launcher import Stack
 
-    settings = Settings.from_env()
+    settings = _settings_or_exit()
     stack = Stack(port=settings.port, rasa_port=settings.rasa_port, action_port=settings.action_port,
                   data_dir=settings.data_dir, log_dir=settings.data_dir / "logs")
     # A plain flag: a signal handler must not take locks (threading.Event would deadlock on a 2nd signal).

@@ -1,6 +1,9 @@
 """Starts and stops the whole navigator: action server, Rasa engine and gateway, each on loopback.
 
 Used by `make run` (python -m bot run) and by the test suite, so tests run exactly what people run.
+With DATABASE_URL / REDIS_URL set (in the environment or `extra_env`), the schema is migrated once before
+anything starts and Rasa gets an endpoints file derived from them (bot/endpoints.py); `start_gateway` and
+`start_rasa` take a name and port, so one stack can run several of each on the same database and Redis.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.endpoints import write_rasa_endpoints
 from bot.settings import REPO_ROOT
 
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -58,6 +62,9 @@ class Stack:
     credentials: str = "credentials.yml"
     bridge_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Filled by `prepare()`: Rasa's endpoints file and the variables it refers to (passwords).
+    endpoints: Path = REPO_ROOT / "endpoints.yml"
+    endpoints_env: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def url(self) -> str:
@@ -80,14 +87,36 @@ class Stack:
         )
         return env
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def setting(self, name: str) -> str:
+        return (self.extra_env.get(name) or os.environ.get(name) or "").strip()
+
+    @property
+    def database_url(self) -> str:
+        return self.setting("DATABASE_URL")
+
+    @property
+    def redis_url(self) -> str:
+        return self.setting("REDIS_URL")
+
+    def prepare(self) -> None:
+        """Before any process starts: Rasa's endpoints for this environment, and the schema migrated (once
+        here, rather than raced by every process; the gateway's own check then finds nothing to do)."""
+        from bot.migrate import upgrade
+        from bot.settings import Settings
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.endpoints, self.endpoints_env = write_rasa_endpoints(
+            REPO_ROOT / "endpoints.yml", self.data_dir / "rasa-endpoints.yml", self.database_url, self.redis_url)
+        upgrade(Settings(data_dir=self.data_dir, database_url=self.database_url).sync_database_url)
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = (self.log_dir / f"{name}.log").open("ab")
         else:
             out = None
-        process = subprocess.Popen(args, cwd=REPO_ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(args, cwd=REPO_ROOT, env={**self.env(), **(env or {})}, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
         self.processes[name] = process
         return process
 
@@ -96,16 +125,20 @@ class Stack:
                                           "--port", str(self.action_port)])
         wait_http(f"http://127.0.0.1:{self.action_port}/health", 60, process)
 
-    def start_rasa(self) -> None:
-        process = self._spawn("rasa", [
-            str(RASA_BIN), "run", "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-            "--model", str(MODELS_DIR), "--credentials", self.credentials, "--endpoints", "endpoints.yml",
-        ])
-        wait_http(f"http://127.0.0.1:{self.rasa_port}/webhooks/bridge/", 180, process)
+    def start_rasa(self, name: str = "rasa", port: int | None = None) -> None:
+        port = port or self.rasa_port
+        process = self._spawn(name, [
+            str(RASA_BIN), "run", "--interface", "127.0.0.1", "--port", str(port),
+            "--model", str(MODELS_DIR), "--credentials", self.credentials, "--endpoints", str(self.endpoints),
+        ], env={**self.endpoints_env, "RASA_PORT": str(port)})
+        wait_http(f"http://127.0.0.1:{port}/webhooks/bridge/", 180, process)
 
-    def start_gateway(self) -> None:
-        process = self._spawn("gateway", [sys.executable, "-m", "bot", "gateway"])
-        wait_http(f"{self.url}/healthz", 30, process)
+    def start_gateway(self, name: str = "gateway", port: int | None = None, rasa_port: int | None = None) -> None:
+        """A gateway on `port` (default: the stack's), talking to the Rasa server on `rasa_port`."""
+        port = port or self.port
+        process = self._spawn(name, [sys.executable, "-m", "bot", "gateway"],
+                              env={"PORT": str(port), "RASA_PORT": str(rasa_port or self.rasa_port)})
+        wait_http(f"http://127.0.0.1:{port}/healthz", 30, process)
 
     def start(self) -> None:
         busy = [p for p in (self.port, self.rasa_port, self.action_port) if _port_in_use(p)]
@@ -113,6 +146,7 @@ class Stack:
             raise RuntimeError(f"port(s) {busy} already in use: is another navigator running? "
                                "Set PORT, RASA_PORT and ACTION_PORT to run a second one.")
         try:
+            self.prepare()
             self.start_actions()
             self.start_rasa()
             self.start_gateway()
@@ -132,5 +166,7 @@ class Stack:
             process.wait(timeout=5)
 
     def stop(self) -> None:
-        for name in ("gateway", "rasa", "actions"):
+        # Front to back: gateways first (they stop taking messages), then the engines, then the actions.
+        order = {"gateway": 0, "rasa": 1, "actions": 2}
+        for name in sorted(self.processes, key=lambda n: order.get(n.rstrip("0123456789-_"), 0)):
             self.stop_one(name)

@@ -7,6 +7,14 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.endpoints import (
+    async_database_url,
+    check_database_url,
+    check_redis_url,
+    rasa_tracker_url,
+    sync_database_url,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -22,7 +30,10 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     data_dir: Path = REPO_ROOT / "var"
+    # DATABASE_URL (postgresql://…; default: SQLite files in data_dir) and REDIS_URL (redis://…; default: none,
+    # one gateway process): see bot/endpoints.py and the README's "Deploying on several machines".
     database_url: str = ""
+    redis_url: str = ""
     # Shared with the Rasa bridge channel; generated per run by the launcher when not set.
     bridge_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     engine_timeout_s: float = 3.0
@@ -48,8 +59,18 @@ class Settings:
 
     @property
     def rasa_tracker_path(self) -> Path:
-        """Rasa's SQL tracker store (endpoints.yml: `db: ${NAVIGATOR_DATA_DIR}/rasa_tracker.db`)."""
+        """Rasa's SQL tracker store on SQLite (endpoints.yml: `db: ${NAVIGATOR_DATA_DIR}/rasa_tracker.db`)."""
         return self.data_dir / "rasa_tracker.db"
+
+    @property
+    def rasa_tracker_url(self) -> str:
+        """Rasa's tracker store as a blocking SQLAlchemy URL: the SQLite file, or DATABASE_URL's database."""
+        return rasa_tracker_url(self.database_url, self.data_dir)
+
+    @property
+    def sync_database_url(self) -> str:
+        """The gateway's database for blocking code (migrations, the directory)."""
+        return sync_database_url(self.gateway_database_url)
 
     @property
     def rasa_url(self) -> str:
@@ -58,17 +79,16 @@ class Settings:
     @property
     def gateway_database_url(self) -> str:
         if self.database_url:
-            url = self.database_url
-            if url.startswith("postgresql://"):
-                return "postgresql+asyncpg://" + url.removeprefix("postgresql://")
-            if url.startswith("sqlite:///"):
-                return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
-            return url
+            return async_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{self.data_dir / 'navigator.db'}"
 
     @classmethod
     def from_env(cls) -> Settings:
         data_dir = Path(os.environ.get("NAVIGATOR_DATA_DIR", REPO_ROOT / "var"))
+        database_url = os.environ.get("DATABASE_URL", "").strip()
+        redis_url = os.environ.get("REDIS_URL", "").strip()
+        check_database_url(database_url)  # a typo must stop the start, not fall back to SQLite quietly
+        check_redis_url(redis_url)
         secret = os.environ.get("BRIDGE_SECRET") or secrets.token_urlsafe(32)
         return cls(
             host=os.environ.get("HOST", "127.0.0.1"),
@@ -76,7 +96,8 @@ class Settings:
             rasa_port=_int("RASA_PORT", 5005),
             action_port=_int("ACTION_PORT", 5055),
             data_dir=data_dir,
-            database_url=os.environ.get("DATABASE_URL", ""),
+            database_url=database_url,
+            redis_url=redis_url,
             bridge_secret=secret,
             engine_timeout_s=float(os.environ.get("ENGINE_TIMEOUT_S", "3")),
             crisis_engine_timeout_s=float(os.environ.get("CRISIS_ENGINE_TIMEOUT_S", "1.5")),

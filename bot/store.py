@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    Connection,
     DateTime,
     ForeignKey,
     Index,
@@ -25,7 +24,6 @@ from sqlalchemy import (
     case,
     event,
     func,
-    inspect,
     select,
     update,
 )
@@ -82,21 +80,6 @@ class Message(GatewayBase):
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
-
-
-def _add_new_columns(connection: Connection) -> None:
-    """Columns added since a database was created (all nullable or with a server default): added in place,
-    so an upgrade keeps every conversation. Anything more than that belongs to a real migration."""
-    inspector = inspect(connection)
-    for table in GatewayBase.metadata.sorted_tables:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present:
-                continue
-            ddl = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(connection.dialect)}"
-            if column.server_default is not None:
-                ddl += f" DEFAULT '{column.server_default.arg}'"
-            connection.exec_driver_sql(ddl)
 
 
 async def add_facts(session: Any, facts: Iterable[Fact]) -> None:
@@ -181,11 +164,6 @@ class ConversationStore:
             return cls(create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
                                            pool_size=SQLITE_POOL_SIZE, max_overflow=5))
         return cls(create_async_engine(url, pool_pre_ping=True))
-
-    async def create_schema(self) -> None:
-        async with self.sessions.writing(), self.engine.begin() as connection:
-            await connection.run_sync(GatewayBase.metadata.create_all)
-            await connection.run_sync(_add_new_columns)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
-
-from resources.models import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,6 +26,7 @@ def sync_url(url: str) -> str:
         ("sqlite+aiosqlite://", "sqlite://"),
         ("postgresql+asyncpg://", "postgresql+psycopg://"),
         ("postgresql://", "postgresql+psycopg://"),
+        ("postgres://", "postgresql+psycopg://"),
     ):
         if url.startswith(prefix):
             return replacement + url.removeprefix(prefix)
@@ -56,24 +55,13 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-# Columns added after the first release: (table, column, SQL type). create_all() makes new tables but never
-# alters existing ones, so a directory built by an older version gets these added in place.
-_ADDED_COLUMNS = (
-    ("service", "retired_on", "DATE"),
-    ("service", "closed_on_holidays", "BOOLEAN NOT NULL DEFAULT FALSE"),
-)
-
-
 def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
-    for table in Base.metadata.sorted_tables:  # indexes added later to tables that already existed
-        for index in table.indexes:
-            index.create(engine, checkfirst=True)
-    inspector = inspect(engine)
-    with engine.begin() as connection:
-        for table, column, sql_type in _ADDED_COLUMNS:
-            if column not in {c["name"] for c in inspector.get_columns(table)}:
-                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
+    """The schema by migration (bot/migrations/, shared with the gateway: one database, one history), then the
+    search index filled in for a directory made before it existed."""
+    from bot.migrate import upgrade
+
+    upgrade(engine.url.render_as_string(hide_password=False))
+    with engine.connect() as connection:
         empty_index = connection.execute(text("SELECT NOT EXISTS (SELECT 1 FROM search_point)")).scalar()
         has_located = connection.execute(text("SELECT EXISTS (SELECT 1 FROM service_at_location)")).scalar()
     if empty_index and has_located:

@@ -51,7 +51,8 @@ class LoginFailure(GatewayBase):
 
 
 class AuditEntry(GatewayBase):
-    """Append-only: the code only ever inserts, and on SQLite triggers refuse UPDATE and DELETE."""
+    """Append-only: the code only ever inserts, and database triggers refuse UPDATE and DELETE (created by the
+    baseline migration, bot/migrations/versions/0001_baseline.py, on SQLite and PostgreSQL)."""
 
     __tablename__ = "desk_audit"
 
@@ -62,11 +63,3 @@ class AuditEntry(GatewayBase):
     action: Mapped[str] = mapped_column(String(32))
     handoff_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
-
-
-APPEND_ONLY_TRIGGERS = (
-    "CREATE TRIGGER IF NOT EXISTS desk_audit_no_update BEFORE UPDATE ON desk_audit "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS desk_audit_no_delete BEFORE DELETE ON desk_audit "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-)

@@ -13,7 +13,7 @@ from aiohttp import web
 
 import bot.desk.models
 import bot.handoff.models  # their tables belong to the gateway's schema
-import bot.insights.models
+import bot.insights.models  # noqa: F401
 import channels.sms.store  # noqa: F401  (its tables too)
 from bot.conversation import ConversationCore
 from bot.crisis.screen import CrisisScreen
@@ -40,8 +40,9 @@ from bot.gateway.keys import (
 from bot.handoff.gate import HandoffGate
 from bot.handoff.hub import LiveHub
 from bot.handoff.service import Clock, HandoffService, utc_now
+from bot.migrate import upgrade
 from bot.privacy.redact import default_redactor
-from bot.privacy.retention import Erasure, RasaTrackerFile, enable_secure_delete
+from bot.privacy.retention import Erasure, RasaTrackerStore, enable_secure_delete
 from bot.settings import Settings
 from bot.store import ConversationStore
 from channels.desk import insights as desk_insights
@@ -74,14 +75,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
 
 async def open_store(settings: Settings) -> ConversationStore:
+    """The gateway's database, migrated to the newest schema first (bot/migrate.py: one process migrates,
+    others starting at the same time wait, then find nothing to do)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(upgrade, settings.sync_database_url)
     store = ConversationStore.from_url(settings.gateway_database_url)
     enable_secure_delete(store)
-    await store.create_schema()
-    if store.engine.dialect.name == "sqlite":
-        async with store.engine.begin() as connection:
-            for trigger in bot.desk.models.APPEND_ONLY_TRIGGERS:
-                await connection.exec_driver_sql(trigger)
     return store
 
 
@@ -97,13 +96,15 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     app[ACCOUNTS] = DeskAccounts(store, clock)
     app[AUDIT] = AuditLog(store, clock)
     app[LOGIN_LIMITER] = LoginLimiter(store, clock=clock)
-    app[ERASURE] = Erasure(store, RasaTrackerFile(settings.rasa_tracker_path))
+    app[ERASURE] = Erasure(store, RasaTrackerStore(settings.rasa_tracker_url))
     app[CORE] = ConversationCore(store=store, engine=engine, crisis=_crisis_screen(),
                                  crisis_timeout_s=settings.crisis_engine_timeout_s, handoff=gate,
                                  redactor=default_redactor())
     yield
     await gate.close()
     await http.close()
+    if app[ERASURE].tracker is not None:
+        app[ERASURE].tracker.close()
     await store.close()
 
 

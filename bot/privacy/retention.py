@@ -5,10 +5,10 @@ Stores, and what goes from each:
   advocates' notes on it, and, for SMS, the `sms_senders` row (sealed number, lookup key) and queued
   outbound texts. The desk's audit log stays (who viewed or wrote when, by handoff number): it holds no
   message text, and is what lets a supervisor check how a conversation was handled;
-- Rasa's tracker store (`tracker_store` in endpoints.yml: SQLite in the data directory): every event
-  whose sender id is the conversation id.
+- Rasa's tracker store (`tracker_store` in endpoints.yml: SQLite in the data directory, or the PostgreSQL
+  database of DATABASE_URL): every event whose sender id is the conversation id.
 
-Both SQLite files are written with `secure_delete` on, so deleted rows are overwritten with zeros rather
+On SQLite both files are written with `secure_delete` on, so deleted rows are overwritten with zeros rather
 than left in free pages, and the gateway's write-ahead log is checkpointed and truncated after an erasure.
 
 Retention (`RETENTION_DAYS`, default 30): conversations idle longer than that are erased whole; in longer
@@ -22,13 +22,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import bindparam, create_engine, delete, event, inspect, select, text
+from sqlalchemy.pool import NullPool
 
 from bot.desk.models import LoginFailure
 from bot.handoff.models import Handoff, Note
@@ -55,67 +55,78 @@ def enable_secure_delete(store: ConversationStore) -> None:
         cursor.close()
 
 
-@dataclass
-class RasaTrackerFile:
-    """Rasa's SQL tracker store on SQLite (table `events`, one row per event, `sender_id` = conversation id)."""
+class RasaTrackerStore:
+    """Rasa's SQL tracker store (table `events`, one row per event, `sender_id` = conversation id): the SQLite
+    file in the data directory, or DATABASE_URL's PostgreSQL database (bot/endpoints.py). Blocking
+    SQLAlchemy in a thread: Rasa owns the table, we only count and delete its rows."""
 
-    path: Path
+    def __init__(self, url: str) -> None:
+        from resources.db import sync_url
 
-    def _connect(self) -> sqlite3.Connection | None:
-        if not self.path.exists():
-            return None
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA secure_delete = ON")
-        if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='events'").fetchone() is None:
-            db.close()
-            return None
-        return db
+        self.url = sync_url(url)
+        self._sqlite = self.url.startswith("sqlite")
+        # SQLite: a connection per call (the file may not exist yet, and Rasa writes it from its own process).
+        self._engine = create_engine(self.url, poolclass=NullPool if self._sqlite else None,
+                                     **({"connect_args": {"timeout": 30}} if self._sqlite else
+                                        {"pool_pre_ping": True, "pool_size": 2, "max_overflow": 2}))
+        if self._sqlite:
+            event.listen(self._engine, "connect", _secure_delete_pragma)
 
-    def _run(self, sql: str, params: Iterable[Any] = ()) -> int:
-        db = self._connect()
-        if db is None:
+    def _ready(self) -> bool:
+        if self._sqlite:
+            database = self._engine.url.database or ""
+            if not Path(database).exists():
+                return False  # never create the file: Rasa has not written a tracker yet
+        return inspect(self._engine).has_table("events")
+
+    def _run(self, sql: str, params: dict[str, Any] | None = None) -> int:
+        if not self._ready():
             return 0
-        try:
-            with db:
-                return db.execute(sql, tuple(params)).rowcount
-        finally:
-            db.close()
+        with self._engine.begin() as connection:
+            return int(connection.execute(text(sql), params or {}).rowcount or 0)
 
-    async def delete_senders(self, sender_ids: Iterable[str]) -> int:
-        ids = list(sender_ids)
+    def _rows(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+        if not self._ready():
+            return []
+        with self._engine.connect() as connection:
+            return list(connection.execute(text(sql), params or {}))
+
+    def _delete_senders(self, ids: list[str]) -> int:
         total = 0
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            total += await asyncio.to_thread(self._run, f"DELETE FROM events WHERE sender_id IN ({marks})", chunk)
+            statement = text("DELETE FROM events WHERE sender_id IN :ids").bindparams(bindparam("ids", expanding=True))
+            if not self._ready():
+                return total
+            with self._engine.begin() as connection:
+                total += int(connection.execute(statement, {"ids": chunk}).rowcount or 0)
         return total
 
-    async def delete_before(self, cutoff: dt.datetime) -> int:
-        return await asyncio.to_thread(self._run, "DELETE FROM events WHERE timestamp < ?", (cutoff.timestamp(),))
+    async def delete_senders(self, sender_ids: Iterable[str]) -> int:
+        ids = list(sender_ids)
+        return await asyncio.to_thread(self._delete_senders, ids) if ids else 0
 
-    def _sender_ids(self) -> list[str]:
-        db = self._connect()
-        if db is None:
-            return []
-        try:
-            return [row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")]
-        finally:
-            db.close()
+    async def delete_before(self, cutoff: dt.datetime) -> int:
+        return await asyncio.to_thread(self._run, "DELETE FROM events WHERE timestamp < :cutoff",
+                                       {"cutoff": cutoff.timestamp()})
 
     async def sender_ids(self) -> list[str]:
-        return await asyncio.to_thread(self._sender_ids)
-
-    def _count(self, sender_id: str) -> int:
-        db = self._connect()
-        if db is None:
-            return 0
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender_id,)).fetchone()[0])
-        finally:
-            db.close()
+        rows = await asyncio.to_thread(self._rows, "SELECT DISTINCT sender_id FROM events")
+        return [row[0] for row in rows]
 
     async def count(self, sender_id: str) -> int:
-        return await asyncio.to_thread(self._count, sender_id)
+        rows = await asyncio.to_thread(self._rows, "SELECT COUNT(*) FROM events WHERE sender_id = :sender",
+                                       {"sender": sender_id})
+        return int(rows[0][0]) if rows else 0
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def _secure_delete_pragma(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete = ON")
+    cursor.close()
 
 
 @dataclass
@@ -149,7 +160,7 @@ class PurgeReport(ErasureReport):
 @dataclass
 class Erasure:
     store: ConversationStore
-    tracker: RasaTrackerFile | None = None
+    tracker: RasaTrackerStore | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def erase_conversation(self, conversation_id: str) -> ErasureReport:
