@@ -3,7 +3,7 @@
 POST /api/conversations                     → 201 {conversation_id, token}
 POST /api/conversations/{id}/messages       → 200 {messages: [...]}, bearer token of that conversation
 DELETE /api/conversations/{id}              → 200 {erased: {...counts}, messages: [...]}, same token
-GET  /healthz                               → liveness; /readyz → engine reachable
+GET  /healthz, /readyz                      → bot/gateway/health.py
 
 Typing "delete my messages" (or a close variant, channels/sms/keywords.py) asks for a confirmation first;
 YES erases the conversation from every store (bot/privacy/retention.py). The request and the question are
@@ -141,15 +141,3 @@ async def _read_text(request: web.Request, max_chars: int) -> tuple[str, str | N
     if len(text) > max_chars:
         return "", f"text is longer than {max_chars} characters"
     return text, None
-
-
-@routes.get("/healthz")
-async def healthz(_: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-@routes.get("/readyz")
-async def readyz(request: web.Request) -> web.Response:
-    engine_ready = await request.app[CORE].engine.ready()
-    return web.json_response({"status": "ok" if engine_ready else "degraded", "engine": engine_ready},
-                             status=200 if engine_ready else 503)

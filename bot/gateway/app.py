@@ -20,7 +20,7 @@ from bot.crisis.screen import CrisisScreen
 from bot.desk.accounts import DeskAccounts, LoginLimiter
 from bot.desk.audit import AuditLog
 from bot.engine import EngineClient
-from bot.gateway import api, stream
+from bot.gateway import api, health, stream
 from bot.gateway.keys import (
     ACCOUNTS,
     AUDIT,
@@ -39,6 +39,7 @@ from bot.gateway.keys import (
 )
 from bot.handoff.gate import HandoffGate
 from bot.handoff.hub import LiveHub
+from bot.handoff.relay import RedisRelay, channel_for
 from bot.handoff.service import Clock, HandoffService, utc_now
 from bot.migrate import upgrade
 from bot.privacy.redact import default_redactor
@@ -66,6 +67,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app.on_startup.append(_freeze_heap)  # runs after the cleanup contexts have opened everything
     app.on_shutdown.append(_close_sockets)
     app.add_routes(api.routes)
+    app.add_routes(health.routes)
     app.add_routes(stream.routes)
     webchat.setup(app)
     desk.setup(app)
@@ -90,6 +92,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     http = aiohttp.ClientSession()
     engine = EngineClient(http, settings.rasa_url, settings.bridge_secret, settings.engine_timeout_s)
     hub = LiveHub()
+    if settings.redis_url:
+        hub.relay = RedisRelay(settings.redis_url, channel_for(settings.sync_database_url, str(settings.data_dir)),
+                               hub.relayed)
+        await hub.relay.start()
     handoffs = HandoffService(store, clock)
     gate = HandoffGate(handoffs, hub, store, settings.desk_hours)
     app[STORE], app[HTTP], app[HUB], app[HANDOFFS], app[GATE] = store, http, hub, handoffs, gate
@@ -101,6 +107,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
                                  crisis_timeout_s=settings.crisis_engine_timeout_s, handoff=gate,
                                  redactor=default_redactor())
     yield
+    if hub.relay is not None:
+        await hub.relay.close()
     await gate.close()
     await http.close()
     if app[ERASURE].tracker is not None:

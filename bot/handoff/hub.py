@@ -1,4 +1,6 @@
-"""Live events: pushes to the desks' WebSockets and to each youth's stream, inside one gateway process.
+"""Live events: pushes to the desks' WebSockets and to each youth's stream. Within one gateway process
+directly; with REDIS_URL set, also to the other gateways of the deployment (bot/handoff/relay.py), which
+deliver them to their own sockets.
 
 Nothing here is the record: every message is stored before it is pushed, and a desk or chat page that
 reconnects (after a network blip or a gateway restart) reads what it missed from the database.
@@ -16,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSCloseCode, web
+
+from bot.handoff.relay import RedisRelay
 
 log = logging.getLogger(__name__)
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -37,6 +41,8 @@ class LiveHub:
     desks: set[DeskListener] = field(default_factory=set)
     youth: dict[str, set[Send]] = field(default_factory=lambda: defaultdict(set))
     sockets: weakref.WeakSet[web.WebSocketResponse] = field(default_factory=weakref.WeakSet)
+    # Set when REDIS_URL is: every event also goes to the other gateway instances.
+    relay: RedisRelay | None = None
 
     async def close_all(self) -> None:
         """On shutdown: pages reconnect to the next gateway and read what they missed from the database."""
@@ -61,13 +67,39 @@ class LiveHub:
                 self.youth.pop(conversation_id, None)
 
     async def to_desks(self, event: dict[str, Any], advocate_id: int | None = None, state: str = "queued") -> None:
-        targets = [d.send for d in list(self.desks) if d.sees(advocate_id, state)]
-        await _fan_out(targets, event)
+        await self._desks_here(event, advocate_id, state)
+        if self.relay is not None:
+            self.relay.publish({"to": "desks", "event": event, "advocate_id": advocate_id, "state": state})
 
     async def to_user(self, user_id: int, event: dict[str, Any]) -> None:
-        await _fan_out([d.send for d in list(self.desks) if d.user_id == user_id], event)
+        await self._user_here(user_id, event)
+        if self.relay is not None:
+            self.relay.publish({"to": "user", "event": event, "user_id": user_id})
 
     async def to_youth(self, conversation_id: str, event: dict[str, Any]) -> None:
+        await self._youth_here(conversation_id, event)
+        if self.relay is not None:
+            self.relay.publish({"to": "youth", "event": event, "conversation_id": conversation_id})
+
+    async def relayed(self, message: dict[str, Any]) -> None:
+        """An event another gateway published: delivered to this process's sockets only."""
+        event, to = message.get("event"), message.get("to")
+        if not isinstance(event, dict):
+            return
+        if to == "desks":
+            await self._desks_here(event, message.get("advocate_id"), str(message.get("state", "queued")))
+        elif to == "user" and isinstance(message.get("user_id"), int):
+            await self._user_here(message["user_id"], event)
+        elif to == "youth" and isinstance(message.get("conversation_id"), str):
+            await self._youth_here(message["conversation_id"], event)
+
+    async def _desks_here(self, event: dict[str, Any], advocate_id: int | None, state: str) -> None:
+        await _fan_out([d.send for d in list(self.desks) if d.sees(advocate_id, state)], event)
+
+    async def _user_here(self, user_id: int, event: dict[str, Any]) -> None:
+        await _fan_out([d.send for d in list(self.desks) if d.user_id == user_id], event)
+
+    async def _youth_here(self, conversation_id: str, event: dict[str, Any]) -> None:
         await _fan_out(list(self.youth.get(conversation_id, ())), event)
 
 
