@@ -143,7 +143,7 @@ def add_desk_users(stack: Stack, names: list[str], role: str = "advocate") -> No
     from bot.settings import Settings
 
     async def add() -> None:
-        store = await open_store(Settings(data_dir=stack.data_dir))
+        store = await open_store(Settings(data_dir=stack.data_dir, database_url=stack.database_url))
         try:
             for name in names:
                 with contextlib.suppress(AccountError):  # already there from an earlier module
@@ -202,12 +202,11 @@ class DeskClient(Client):
 
 
 def handoff_id(stack: Stack, conversation_id: str) -> int:
-    import sqlite3
+    from tests.db import query
 
-    with sqlite3.connect(stack.data_dir / "navigator.db") as db:
-        row = db.execute("SELECT id FROM handoff WHERE conversation_id = ?", (conversation_id,)).fetchone()
-    assert row is not None, "no handoff row for this conversation"
-    return int(row[0])
+    rows = query(stack, "SELECT id FROM handoff WHERE conversation_id = ?", [conversation_id])
+    assert rows, "no handoff row for this conversation"
+    return int(rows[0][0])
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -35,6 +36,7 @@ QUEUE_LIMIT = 10_000
 RECONNECT_MIN_S = 0.2
 RECONNECT_MAX_S = 5.0
 CONNECT_TIMEOUT_S = 2.0
+RESEND_WITHIN_S = 5.0
 
 
 def channel_for(database_url: str, data_dir: str = "") -> str:
@@ -104,6 +106,9 @@ class RedisRelay:
 
     async def _publish_loop(self) -> None:
         delay = RECONNECT_MIN_S
+        # The event whose publish failed on a connection Redis had closed (it restarted, say): sent again on
+        # the next connection, unless it has grown stale by then.
+        pending: tuple[float, str] | None = None
         while True:
             client = self._client()
             try:
@@ -111,8 +116,13 @@ class RedisRelay:
                 self._publisher_ok = True
                 delay = RECONNECT_MIN_S
                 while True:
-                    payload = await self._queue.get()
-                    await client.publish(self.channel, payload)
+                    if pending is None:
+                        pending = (time.monotonic(), await self._queue.get())
+                    if time.monotonic() - pending[0] <= RESEND_WITHIN_S:
+                        await client.publish(self.channel, pending[1])
+                    else:
+                        self._drop()
+                    pending = None
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as problem:
