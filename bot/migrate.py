@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from sqlalchemy.engine import make_url
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed 64-bit number: the PostgreSQL advisory lock every migrating process takes.
 PG_LOCK_ID = 0x6E61766967617465
+# Alembic's `context` and `op` are process-wide proxies: two migrations in one process must take turns.
+_IN_PROCESS = threading.Lock()
 
 
 def target_metadata() -> list[MetaData]:
@@ -94,7 +97,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     lock = _sqlite_file_lock(url) if url.startswith("sqlite") else contextlib.nullcontext()
     engine = create_engine(url, poolclass=pool.NullPool)
     try:
-        with lock, engine.connect() as connection:
+        with _IN_PROCESS, lock, engine.connect() as connection:
             command.upgrade(alembic_config(connection), revision)
             connection.commit()
     finally:
@@ -139,7 +142,7 @@ def new_revision(url: str, message: str) -> None:
 
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     try:
-        with engine.connect() as connection:
+        with _IN_PROCESS, engine.connect() as connection:
             command.revision(alembic_config(connection), message=message, autogenerate=True)
     finally:
         engine.dispose()
