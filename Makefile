@@ -82,9 +82,23 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  { echo "could not install chromium (need root and Debian's package registry)"; exit 1; }; }
 
+# The whole suite twice: on the embedded default (SQLite, no Redis), then with the suite's stack on a fresh
+# PostgreSQL database and the machine's Redis (tests/services.py). Without them the second pass is skipped
+# loudly, unless NAVIGATOR_REQUIRE_SERVICES=1 (.ci/run), where that is a failure.
 test: install var train browser
-	@$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS); status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; exit $$status
+	@echo "=== pass 1 of 2: embedded (SQLite) ==="; \
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS); first=$$?; \
+	if [ $$first -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; \
+	if missing=$$($(PY) -m tests.services); then \
+	  echo "=== pass 2 of 2: PostgreSQL and Redis ==="; \
+	  NAVIGATOR_TEST_BACKEND=services $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS); second=$$?; \
+	elif [ "$$NAVIGATOR_REQUIRE_SERVICES" = 1 ]; then \
+	  echo "pass 2 (PostgreSQL and Redis) is required here but $$missing"; second=1; \
+	else \
+	  echo; echo "!!! PASS 2 SKIPPED: $$missing: the suite ran on SQLite only !!!"; echo; second=0; \
+	fi; \
+	echo "pass 1 (embedded): exit $$first; pass 2 (PostgreSQL and Redis): exit $$second"; \
+	[ $$first -eq 0 ] && [ $$second -eq 0 ]
 
 chat: $(VENV)/.installed
 	@$(PY) -m bot chat

@@ -102,13 +102,42 @@ def sms_env(public_base_url: str, api_base: str) -> dict[str, str]:
             "SMS_OWN_KEYWORD_REPLIES": "1"}
 
 
+def pytest_report_header() -> str:
+    from tests.services import backend
+
+    if backend() == "services":
+        return "stores: PostgreSQL (a fresh database for this run) and Redis (NAVIGATOR_TEST_BACKEND=services)"
+    return "stores: embedded SQLite, no Redis (NAVIGATOR_TEST_BACKEND=services runs on PostgreSQL and Redis)"
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Any) -> Iterator[Stack]:
+def services_env() -> Iterator[dict[str, str]]:
+    """DATABASE_URL/REDIS_URL for the suite's stack: none on the embedded pass; on the services pass a fresh
+    PostgreSQL database (dropped at the end) and the machine's Redis. Only the suite's stack gets them, so
+    tests that start stacks of their own keep running on SQLite."""
+    from tests.services import REDIS_URL, backend, create_database, drop_database, missing_services
+
+    if backend() != "services":
+        yield {}
+        return
+    missing = missing_services()
+    if missing:  # this pass was asked for by name: never quietly fall back to SQLite
+        pytest.fail("NAVIGATOR_TEST_BACKEND=services but unavailable: " + ", ".join(missing))
+    url = create_database("navsuite")
+    try:
+        yield {"DATABASE_URL": url, "REDIS_URL": REDIS_URL}
+    finally:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Any, services_env: dict[str, str]) -> Iterator[Stack]:
     if not (MODELS_DIR / "navigator.tar.gz").exists():
         pytest.fail("no trained model in models/: run `make test` (it trains when the inputs change)")
     data_dir = tmp_path_factory.mktemp("navigator-data")
-    env = {**os.environ, "NAVIGATOR_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
-    env.pop("DATABASE_URL", None)
+    env = {**os.environ, "NAVIGATOR_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT), **services_env}
+    if "DATABASE_URL" not in services_env:
+        env.pop("DATABASE_URL", None)
     subprocess.run([sys.executable, "-m", "resources", "load"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     port = free_port()
@@ -119,7 +148,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Any) -> Iterato
               "RATE_BAD_SIGNATURE_BURST": "100000", "RATE_BAD_SIGNATURE_PER_MIN": "1000000"}
     running = Stack(port=port, rasa_port=free_port(), action_port=free_port(), data_dir=data_dir,
                     log_dir=data_dir / "logs",
-                    extra_env={**sms_env(f"http://127.0.0.1:{port}", fake_twilio.base_url), **limits})
+                    extra_env={**sms_env(f"http://127.0.0.1:{port}", fake_twilio.base_url), **limits,
+                               **services_env})
     running.start()
     try:
         yield running

@@ -56,3 +56,40 @@ def query(stack: Stack, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any,
 
 def rasa_query(stack: Stack, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
     return run(tracker_url(stack), sql, params)
+
+
+def columns(stack: Stack, table: str) -> list[str]:
+    from sqlalchemy import inspect
+
+    return [c["name"] for c in inspect(engine_for(gateway_url(stack))).get_columns(table)]
+
+
+def timestamp(stack: Stack, value: Any) -> Any:
+    """A datetime as the stack's database stores it (SQLAlchemy writes SQLite DateTime as naive UTC text)."""
+    if on_postgres(stack):
+        return value
+    return value.astimezone(__import__("datetime").UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def cli_env(stack: Stack, base: dict[str, str]) -> dict[str, str]:
+    """Environment for a command run against the stack's stores (purge, insights export)."""
+    env = {**base, "NAVIGATOR_DATA_DIR": str(stack.data_dir)}
+    if stack.database_url:
+        env["DATABASE_URL"] = stack.database_url
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+def table_dump(stack: Stack) -> dict[str, str]:
+    """PostgreSQL: every table of the stack's database (ours and Rasa's `events`), each row as text, lowercased:
+    where the SQLite runs scan the database files' bytes, this is what a query can still find."""
+    from sqlalchemy import inspect
+
+    engine = engine_for(gateway_url(stack))
+    dump: dict[str, str] = {}
+    with engine.connect() as connection:
+        for table in inspect(engine).get_table_names():
+            rows = connection.execute(text(f'SELECT t::text FROM "{table}" t')).scalars()
+            dump[table] = "\n".join(rows).lower()
+    return dump

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -15,6 +14,7 @@ from typing import Any
 from bot.launcher import Stack
 from bot.privacy.pseudonym import PhoneKeys
 from channels.sms.config import WEBHOOK_PATH
+from tests.db import on_postgres, query, rasa_query, table_dump  # noqa: F401  (query helpers re-exported)
 from tests.fakes.fake_twilio import encode_form, inbound_params, sign_webhook
 
 
@@ -60,26 +60,31 @@ def sms_conversation(stack: Stack, phone: str) -> str:
     return rows[0][0]
 
 
-def query(stack: Stack, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(stack.data_dir / "navigator.db", timeout=30) as db:
-        return list(db.execute(sql, tuple(params)))
-
-
-def rasa_query(stack: Stack, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-    path = stack.data_dir / "rasa_tracker.db"
-    with sqlite3.connect(path, timeout=30) as db:
-        return list(db.execute(sql, tuple(params)))
-
-
 def sms_conversation_ids(stack: Stack) -> set[str]:
     return {row[0] for row in query(stack, "SELECT conversation_id FROM sms_senders WHERE conversation_id IS NOT NULL")}
 
 
 def database_files(stack: Stack) -> list[Path]:
-    """Every database file of the stack (gateway, Rasa's tracker store, their -wal/-journal companions)."""
+    """Every database file of the stack (gateway, Rasa's tracker store, their -wal/-journal companions).
+    SQLite only: on PostgreSQL use `stored_occurrences`."""
     files = [p for p in stack.data_dir.rglob("*") if p.is_file() and "logs" not in p.parts]
     assert any(p.name == "navigator.db" for p in files) and any(p.name == "rasa_tracker.db" for p in files)
     return files
+
+
+def stored_occurrences(stack: Stack, needles: Iterable[str]) -> dict[str, list[str]]:
+    """needle → where the stack's stores still hold it: SQLite files byte for byte (deleted rows must be
+    overwritten, not just unlinked), or, on PostgreSQL, any row of any table (ours and Rasa's). Physical
+    removal of dead rows there is VACUUM's job, outside what the application controls."""
+    if not on_postgres(stack):
+        return occurrences(database_files(stack), needles)
+    found: dict[str, list[str]] = {}
+    dump = table_dump(stack)
+    for needle in needles:
+        tables = [table for table, rows in dump.items() if needle.lower() in rows]
+        if tables:
+            found[needle] = tables
+    return found
 
 
 def log_files(stack: Stack) -> list[Path]:

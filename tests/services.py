@@ -121,3 +121,27 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process = None
+
+
+def backend() -> str:
+    """Which stores the suite's stack runs on: "embedded" (SQLite, in-process; the default) or "services"
+    (a fresh PostgreSQL database and the machine's Redis: `make test`'s second pass)."""
+    return os.environ.get("NAVIGATOR_TEST_BACKEND", "embedded")
+
+
+def missing_services() -> list[str]:
+    missing = []
+    if not postgres_reachable():
+        missing.append(f"PostgreSQL ({POSTGRES_ADMIN_URL})")
+    if not redis_reachable():
+        missing.append(f"Redis ({REDIS_URL})")
+    return missing
+
+
+if __name__ == "__main__":  # `python -m tests.services`: exit 0 when both are reachable (used by make test)
+    import sys
+
+    missing = missing_services()
+    if missing:
+        print("unavailable: " + ", ".join(missing))
+    sys.exit(1 if missing else 0)

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Client
+from tests.db import query
 
 pytestmark = pytest.mark.stack
 
 
 def _stored_messages(stack, conversation_id: str) -> int:
-    with sqlite3.connect(stack.data_dir / "navigator.db") as db:
-        return db.execute("select count(*) from message where conversation_id = ?", (conversation_id,)).fetchone()[0]
+    return query(stack, "select count(*) from message where conversation_id = ?", [conversation_id])[0][0]
 
 
 def test_create_conversation_gives_unguessable_id_and_token(client: Client) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from resources.db import make_engine
 from resources.models import Phone
 from tests.conftest import Client
+from tests.db import gateway_url
 from tests.numbers import digits, first_number, quoted_numbers, reference_numbers
 
 CONVERSATIONS = sorted((Path(__file__).parent / "conversations").glob("*.yml"))
@@ -46,7 +47,7 @@ def _check_strings(case: dict[str, Any], where: str) -> None:
 
 @pytest.fixture(scope="module")
 def allowed_numbers(stack) -> frozenset[str]:
-    engine = make_engine(f"sqlite:///{stack.data_dir / 'navigator.db'}")
+    engine = make_engine(gateway_url(stack))
     with engine.connect() as connection:
         directory = {digits(n) for n in connection.scalars(select(Phone.number))}
         directory |= {n for number in connection.scalars(select(Phone.number)) for n in quoted_numbers(number)}

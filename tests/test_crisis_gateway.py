@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from bot.launcher import Stack
 from channels.bridge.crisis_intent import engine_text
 from tests.conftest import Client
+from tests.db import query
 from tests.numbers import first_number, quoted_numbers, reference_numbers
 
 # -- the engine-side rewrite (pure function; runs inside Rasa) --------------------------------------------
@@ -62,11 +62,10 @@ def test_verdict_and_evidence_are_kept_for_the_advocate_and_risk_is_raised(clien
     conversation = client.start()
     conversation.say("food in oakland")
     conversation.say("he took my id and says i cant leave the motel till i make my quota")
-    with sqlite3.connect(stack.data_dir / "navigator.db") as db:
-        risk = db.execute("SELECT risk_level FROM conversation WHERE id = ?", (conversation.id,)).fetchone()[0]
-        payloads = [json.loads(p) for (p,) in db.execute(
-            "SELECT payload FROM message WHERE conversation_id = ? AND sender = 'user' AND payload IS NOT NULL",
-            (conversation.id,))]
+    risk = query(stack, "SELECT risk_level FROM conversation WHERE id = ?", [conversation.id])[0][0]
+    payloads = [p if isinstance(p, dict) else json.loads(p) for (p,) in query(
+        stack, "SELECT payload FROM message WHERE conversation_id = ? AND sender = 'user' AND payload IS NOT NULL",
+        [conversation.id])]
     assert risk in ("urgent", "imminent")
     assert len(payloads) == 1
     assert "trafficked_now" in payloads[0]["crisis"]["categories"]
@@ -78,9 +77,8 @@ def test_accepting_the_advocate_after_a_crisis_records_the_request(client: Clien
     conversation = client.start()
     conversation.say("i want to end my life")
     conversation.say("/talk_to_person")
-    with sqlite3.connect(stack.data_dir / "navigator.db") as db:
-        requested, risk = db.execute("SELECT handoff_requested_at, risk_level FROM conversation WHERE id = ?",
-                                     (conversation.id,)).fetchone()
+    requested, risk = query(stack, "SELECT handoff_requested_at, risk_level FROM conversation WHERE id = ?",
+                            [conversation.id])[0]
     assert requested is not None
     assert risk in ("urgent", "imminent")
 

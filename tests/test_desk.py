@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,23 +12,23 @@ from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from bot.launcher import Stack
 from tests.conftest import ROOT, Client, DeskClient, add_desk_users, handoff_id
+from tests.db import cli_env, query
 
 pytestmark = pytest.mark.stack
 
 
 def _state(stack: Stack, conversation_id: str) -> tuple[str, int | None, str]:
-    with sqlite3.connect(stack.data_dir / "navigator.db") as db:
-        return db.execute("SELECT state, advocate_id, priority FROM handoff WHERE conversation_id = ?",
-                          (conversation_id,)).fetchone()
+    return query(stack, "SELECT state, advocate_id, priority FROM handoff WHERE conversation_id = ?",
+                 [conversation_id])[0]
 
 
 def _senders(stack: Stack, conversation_id: str) -> list[tuple[int, str, str]]:
-    with sqlite3.connect(stack.data_dir / "navigator.db") as db:
-        return db.execute("SELECT id, sender, text FROM message WHERE conversation_id = ? ORDER BY id",
-                          (conversation_id,)).fetchall()
+    return query(stack, "SELECT id, sender, text FROM message WHERE conversation_id = ? ORDER BY id",
+                 [conversation_id])
 
 
 def test_asking_for_a_person_queues_with_an_honest_position_and_the_desk_sees_it(client: Client, desk,
@@ -228,9 +227,8 @@ def test_another_advocates_conversation_is_out_of_reach(client: Client, desk, st
     assert ben.post(f"/desk/api/handoffs/{target}/messages", {"text": "Hi, I'm taking over."}).status == 200
     assert ana.post(f"/desk/api/handoffs/{target}/messages", {"text": "hi"}).status == 403
     assert ben.post(f"/desk/api/handoffs/{target}/wrap", {"to": "closed", "outcome": ["safety_plan"]}).status == 200
-    with sqlite3.connect(stack.data_dir / "navigator.db") as db, pytest.raises(sqlite3.DatabaseError,
-                                                                                  match="append-only"):
-        db.execute("DELETE FROM desk_audit")
+    with pytest.raises(DBAPIError, match="append-only"):  # the database itself refuses, on either engine
+        query(stack, "DELETE FROM desk_audit")
 
 
 def test_state_changes_need_the_csrf_token(client: Client, desk, stack: Stack) -> None:
@@ -266,7 +264,7 @@ def test_twenty_wrong_passwords_lock_the_account_name(stack: Stack) -> None:
 
 
 def test_cli_creates_accounts_only_with_a_real_password(stack: Stack) -> None:
-    env = {"NAVIGATOR_DATA_DIR": str(stack.data_dir), "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    env = cli_env(stack, {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     command = [sys.executable, "-m", "bot", "desk-user", "add", "night-lead", "--role", "supervisor"]
     short = subprocess.run(command, input="short\n", capture_output=True, text=True, env=env, cwd=ROOT)
     assert short.returncode != 0 and "at least 12" in short.stderr
@@ -276,6 +274,5 @@ def test_cli_creates_accounts_only_with_a_real_password(stack: Stack) -> None:
                           cwd=ROOT)
     assert made.returncode == 0, made.stderr
     assert DeskClient(stack.url).login("night-lead", "a very long passphrase").status == 200
-    with sqlite3.connect(stack.data_dir / "navigator.db") as db:
-        stored = db.execute("SELECT password_hash FROM desk_user WHERE name = 'night-lead'").fetchone()[0]
+    stored = query(stack, "SELECT password_hash FROM desk_user WHERE name = 'night-lead'")[0][0]
     assert stored.startswith("$argon2id$") and "passphrase" not in stored

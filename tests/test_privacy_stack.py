@@ -4,20 +4,22 @@ and nothing identifying is left in any database file, log or desk transcript."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
 import string
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT, Client, handoff_id
+from tests.db import cli_env, timestamp
 from tests.fakes.fake_twilio import inbound_params, sign_webhook
 from tests.privacy_support import (
-    database_files,
     log_files,
     new_phone,
     occurrences,
@@ -25,6 +27,7 @@ from tests.privacy_support import (
     query,
     rasa_query,
     sms_conversation,
+    stored_occurrences,
     text,
     wait_for,
 )
@@ -185,7 +188,7 @@ def test_nothing_identifying_reaches_any_store_log_or_desk(stack: Any, client: C
     needles = SECRETS_WEB + SECRETS_SMS + sms_number_forms
     for transcript in transcripts:
         assert [n for n in needles if n.lower() in transcript.lower()] == []
-    assert occurrences(database_files(stack), needles) == {}
+    assert stored_occurrences(stack, needles) == {}
     assert occurrences(log_files(stack), needles) == {}
     # The crisis words the advocate sees are redacted too, and the engine got the redacted text.
     events = [r[0] for r in rasa_query(stack, "SELECT data FROM events WHERE sender_id = ?", [web.id])]
@@ -196,7 +199,7 @@ def test_nothing_identifying_reaches_any_store_log_or_desk(stack: Any, client: C
 
 
 def _everywhere(stack: Any, marker: str) -> dict[str, list[str]]:
-    return occurrences(database_files(stack), [marker])
+    return stored_occurrences(stack, [marker])
 
 
 def test_web_delete_my_messages_after_confirmation_erases_every_store(stack: Any, client: Client, desk: Any) -> None:
@@ -276,19 +279,14 @@ def test_retention_purge_command_erases_expired_conversations_everywhere(stack: 
     sms_marker = "smsoldmarker" + _letters()
     assert text(stack, f"{sms_marker} needs a bed in fresno", phone)[0] == 200
     sms_id = sms_conversation(stack, phone)
-    import sqlite3
-
-    with sqlite3.connect(stack.data_dir / "navigator.db", timeout=30) as db:
-        for cid in (old.id, sms_id):
-            db.execute("UPDATE conversation SET last_activity_at = datetime('now', '-40 days') WHERE id = ?", [cid])
-            db.execute("UPDATE message SET created_at = datetime('now', '-40 days') WHERE conversation_id = ?", [cid])
-        db.execute("UPDATE sms_senders SET updated_at = datetime('now', '-40 days') WHERE conversation_id = ?",
-                   [sms_id])
-    with sqlite3.connect(stack.data_dir / "rasa_tracker.db", timeout=30) as db:
-        db.execute("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES "
-                   "('not-ours', 'user', strftime('%s', 'now'), '{\"text\": \"orphanmarker\"}')")
-    env = {**os.environ, "NAVIGATOR_DATA_DIR": str(stack.data_dir), "PYTHONPATH": str(ROOT)}
-    env.pop("DATABASE_URL", None)
+    long_ago = timestamp(stack, dt.datetime.now(dt.UTC) - dt.timedelta(days=40))
+    for cid in (old.id, sms_id):
+        query(stack, "UPDATE conversation SET last_activity_at = ? WHERE id = ?", [long_ago, cid])
+        query(stack, "UPDATE message SET created_at = ? WHERE conversation_id = ?", [long_ago, cid])
+    query(stack, "UPDATE sms_senders SET updated_at = ? WHERE conversation_id = ?", [long_ago, sms_id])
+    rasa_query(stack, "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES "
+                      "('not-ours', 'user', ?, '{\"text\": \"orphanmarker\"}')", [time.time()])
+    env = cli_env(stack, {**os.environ, "PYTHONPATH": str(ROOT)})
     done = subprocess.run([sys.executable, "-m", "bot", "purge"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
