@@ -89,7 +89,8 @@ def test_duplicated_message_sid_is_processed_once(stack: Any) -> None:
     second = post_sms(stack, params, headers)
     assert first[0] == second[0] == 200 and first[1] and second[1] == []
     conversation_id = sms_conversation(stack, phone)
-    users = query(stack, "SELECT text FROM message WHERE conversation_id = ? AND sender = 'user'", [conversation_id])
+    users = query(stack, "SELECT text FROM message WHERE conversation_id = ? AND sender = 'user' ORDER BY id",
+                  [conversation_id])
     assert users == [("i need food in fresno",)]
 
 
@@ -141,8 +142,8 @@ def test_numbered_choice_reply(stack: Any) -> None:
     status, bodies = text(stack, "1", phone)
     assert status == 200 and bodies
     conversation_id = sms_conversation(stack, phone)
-    users = [r[0] for r in query(stack, "SELECT text FROM message WHERE conversation_id = ? AND sender = 'user'",
-                                 [conversation_id])]
+    users = [r[0] for r in query(stack, "SELECT text FROM message WHERE conversation_id = ? AND sender = 'user' "
+                                 "ORDER BY id", [conversation_id])]
     assert users[0] == "hi" and users[1].startswith("/"), users  # the button's payload, not "1"
 
 
