@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.endpoints import (
+    ConfigError,
     async_database_url,
     check_database_url,
     check_redis_url,
     rasa_tracker_url,
     sync_database_url,
 )
+from bot.gateway.proxies import parse_networks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,6 +36,8 @@ class Settings:
     # one gateway process): see bot/endpoints.py and the README's "Deploying on several machines".
     database_url: str = ""
     redis_url: str = ""
+    # Load balancers whose X-Forwarded-For is believed (bot/gateway/proxies.py); none by default.
+    trusted_proxies: str = ""
     # Shared with the Rasa bridge channel; generated per run by the launcher when not set.
     bridge_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     engine_timeout_s: float = 3.0
@@ -89,6 +93,11 @@ class Settings:
         redis_url = os.environ.get("REDIS_URL", "").strip()
         check_database_url(database_url)  # a typo must stop the start, not fall back to SQLite quietly
         check_redis_url(redis_url)
+        trusted_proxies = os.environ.get("TRUSTED_PROXIES", "").strip()
+        try:
+            parse_networks(trusted_proxies)
+        except ValueError as problem:
+            raise ConfigError(str(problem)) from None
         secret = os.environ.get("BRIDGE_SECRET") or secrets.token_urlsafe(32)
         return cls(
             host=os.environ.get("HOST", "127.0.0.1"),
@@ -98,6 +107,7 @@ class Settings:
             data_dir=data_dir,
             database_url=database_url,
             redis_url=redis_url,
+            trusted_proxies=trusted_proxies,
             bridge_secret=secret,
             engine_timeout_s=float(os.environ.get("ENGINE_TIMEOUT_S", "3")),
             crisis_engine_timeout_s=float(os.environ.get("CRISIS_ENGINE_TIMEOUT_S", "1.5")),

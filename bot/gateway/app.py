@@ -20,7 +20,7 @@ from bot.crisis.screen import CrisisScreen
 from bot.desk.accounts import DeskAccounts, LoginLimiter
 from bot.desk.audit import AuditLog
 from bot.engine import EngineClient
-from bot.gateway import api, health, stream
+from bot.gateway import api, health, proxies, stream
 from bot.gateway.keys import (
     ACCOUNTS,
     AUDIT,
@@ -58,7 +58,10 @@ LIMITED_PREFIXES = ("/api/", "/desk/api/")
 
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     """`clock` is for tests that need time to pass (the handoff must not care how long anyone was silent)."""
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[security_headers, address_limit])
+    # The client's real address first (behind a load balancer), so every limit below counts the right one.
+    app = web.Application(client_max_size=settings.max_body_bytes,
+                          middlewares=[proxies.middleware(proxies.parse_networks(settings.trusted_proxies)),
+                                       security_headers, address_limit])
     app[SETTINGS] = settings
     app[CLOCK] = clock or utc_now
     app[LIMITS] = Limits(settings)
