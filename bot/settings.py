@@ -23,6 +23,7 @@ class Settings:
     action_port: int = 5055
     data_dir: Path = REPO_ROOT / "var"
     database_url: str = ""
+    extra_rasa_urls: tuple[str, ...] = ()
     # Shared with the Rasa bridge channel; generated per run by the launcher when not set.
     bridge_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     engine_timeout_s: float = 3.0
@@ -56,6 +57,11 @@ class Settings:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa instance this gateway may use (`RASA_URLS`, comma-separated), else the one on RASA_PORT."""
+        return list(self.extra_rasa_urls) or [self.rasa_url]
+
+    @property
     def gateway_database_url(self) -> str:
         if self.database_url:
             url = self.database_url
@@ -77,6 +83,7 @@ class Settings:
             action_port=_int("ACTION_PORT", 5055),
             data_dir=data_dir,
             database_url=os.environ.get("DATABASE_URL", ""),
+            extra_rasa_urls=tuple(u.strip() for u in os.environ.get("RASA_URLS", "").split(",") if u.strip()),
             bridge_secret=secret,
             engine_timeout_s=float(os.environ.get("ENGINE_TIMEOUT_S", "3")),
             crisis_engine_timeout_s=float(os.environ.get("CRISIS_ENGINE_TIMEOUT_S", "1.5")),

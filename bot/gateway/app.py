@@ -89,7 +89,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings, clock = app[SETTINGS], app[CLOCK]
     store = await open_store(settings)
     http = aiohttp.ClientSession()
-    engine = EngineClient(http, settings.rasa_url, settings.bridge_secret, settings.engine_timeout_s)
+    engine = EngineClient(http, settings.rasa_urls, settings.bridge_secret, settings.engine_timeout_s)
     hub = LiveHub()
     handoffs = HandoffService(store, clock)
     gate = HandoffGate(handoffs, hub, store, settings.desk_hours)
