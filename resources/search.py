@@ -180,7 +180,7 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
         radius_km=radius,
         widened=radius != (query.radius_km or RADII_KM[0]),
         any_open_now=any(h.open_now for h in local_hits + county_hits),
-        first_opening=describe_time(min(openings), now) if openings else None,
+        first_opening=describe_time(min(openings), now, _language(query)) if openings else None,
     )
 
 
@@ -460,7 +460,25 @@ def _rank(
     return [hit for *_, hit in scored]
 
 
+# What a card says when the directory has no fact to show, in the conversation's language (the facts
+# themselves — names, descriptions — stay as the directory has them, unless it holds them in that language).
+CARD_WORDS = {
+    "en": {"remote": "Phone, text or online", "no_location": "Call for details",
+           "confidential": "{city} — address shared when you call (kept private for safety)",
+           "no_address": "{city} — call for address", "closed": "Temporarily closed — call before going"},
+    "es": {"remote": "Por teléfono, texto o en línea", "no_location": "Llama para más información",
+           "confidential": "{city} — te dan la dirección cuando llamas (es privada, por seguridad)",
+           "no_address": "{city} — llama para pedir la dirección", "closed": "Cerrado por ahora — llama antes de ir"},
+}
+
+
+def _language(query: SearchQuery) -> str:
+    return query.language if query.language in CARD_WORDS else "en"
+
+
 def _hit(card: _Card, query: SearchQuery, now: dt.datetime, distance: float | None, scope: str) -> ResourceHit:
+    language = _language(query)
+    words = CARD_WORDS[language]
     closed = card.status != "active"
     holidays = card.closed_on_holidays
     open_now = False if closed else is_open(card.always_open, card.openings, now, holidays)
@@ -477,16 +495,16 @@ def _hit(card: _Card, query: SearchQuery, now: dt.datetime, distance: float | No
         phone=card.phones.get("voice"),
         text=card.phones.get("text"),
         url=card.url or card.organization_url,
-        address=_address(location, scope),
+        address=_address(location, scope, words),
         city=location[3] if location else None,
         county=location[1] if location else None,
         open_now=open_now,
-        hours=describe_hours(card.always_open, card.openings, holidays),
-        opens_next=describe_time(upcoming, now) if upcoming else None,
+        hours=describe_hours(card.always_open, card.openings, holidays, language),
+        opens_next=describe_time(upcoming, now, language) if upcoming else None,
         distance_km=None if distance is None else round(distance, 1),
         verified_on=card.verified_on.isoformat(),
         source_url=card.source_url,
-        alert=card.alert or ("Temporarily closed — call before going" if closed else None),
+        alert=card.alert or (words["closed"] if closed else None),
         tags=tuple(card.tags),
         scope=scope,
         opens_at=upcoming,
@@ -497,14 +515,15 @@ def _has_street_address(card: _Card) -> bool:
     return any(address_1 and not confidential for confidential, _, address_1, _, _ in card.locations)
 
 
-def _address(location: tuple[bool, str, str | None, str | None, str | None] | None, scope: str) -> str:
+def _address(location: tuple[bool, str, str | None, str | None, str | None] | None, scope: str,
+             words: dict[str, str] = CARD_WORDS["en"]) -> str:
     if location is None:
-        return "Phone, text or online" if scope == "statewide" else "Call for details"
+        return words["remote"] if scope == "statewide" else words["no_location"]
     confidential, county, address_1, city, postal_code = location
     city = city if city is not None else county
     if confidential:
-        return f"{city} — address shared when you call (kept private for safety)"
+        return words["confidential"].format(city=city)
     if not address_1:
-        return f"{city} — call for address"
+        return words["no_address"].format(city=city)
     zip_part = f" {postal_code}" if postal_code else ""
     return f"{address_1}, {city}, CA{zip_part}"
