@@ -50,6 +50,7 @@ from resources.models import (
     ServiceAtLocation,
     ServiceCategory,
     ServiceTag,
+    ServiceTranslation,
 )
 from resources.records import dial_digits
 from resources.schedule import (
@@ -155,7 +156,7 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     when = _When.at(now)
     if query.place is None:
         ids = _statewide_ids(session, query, when)
-        cards = _cards(session, ids)
+        cards = _cards(session, ids, _language(query))
         hits = _rank([cards[i] for i in ids], query, now, distances={}, scope="statewide")
         return SearchResult(hits=hits, radius_km=None, any_open_now=any(h.open_now for h in hits))
 
@@ -167,7 +168,7 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
             break
     county_ids = [i for i in _county_ids(session, query, when) if i not in local]
     statewide_ids = _statewide_ids(session, query, when)
-    cards = _cards(session, [*local, *county_ids, *statewide_ids])
+    cards = _cards(session, [*local, *county_ids, *statewide_ids], _language(query))
     local_hits = _rank([cards[i] for i in local], query, now, local, scope="local")
     seen = {h.id for h in local_hits}
     county_hits = _rank([cards[i] for i in county_ids if i not in seen], query, now, {}, scope="county")
@@ -372,6 +373,9 @@ class _Card:
     languages: set[str] = field(default_factory=set)
     # (confidential, county, address_1, city, postal_code) per location, the card shows the first
     locations: list[tuple[bool, str, str | None, str | None, str | None]] = field(default_factory=list)
+    # The service's own name and description in the conversation's language, when the directory has them.
+    translated_name: str | None = None
+    translated_description: str | None = None
 
 
 _IDS = bindparam("ids", expanding=True)
@@ -412,8 +416,15 @@ _CARD_LOCATIONS = (
 )
 
 
-def _cards(session: Session, ids: list[str]) -> dict[str, _Card]:
-    """The candidates' card data in three plain-row queries: services, their child rows, their locations."""
+_CARD_TRANSLATIONS = (
+    select(ServiceTranslation.service_id, ServiceTranslation.name, ServiceTranslation.description)
+    .where(ServiceTranslation.service_id.in_(_IDS), ServiceTranslation.language == bindparam("language"))
+)
+
+
+def _cards(session: Session, ids: list[str], language: str = "en") -> dict[str, _Card]:
+    """The candidates' card data in three plain-row queries: services, their child rows, their locations;
+    a fourth for another language's names and descriptions."""
     if not ids:
         return {}
     params = {"ids": list(dict.fromkeys(ids))}
@@ -432,6 +443,10 @@ def _cards(session: Session, ids: list[str]) -> dict[str, _Card]:
             card.languages.add(text1)
     for service_id, *location in session.execute(_CARD_LOCATIONS, params):
         cards[service_id].locations.append(tuple(location))  # type: ignore[arg-type]
+    if language != "en":
+        for service_id, name, description in session.execute(_CARD_TRANSLATIONS, {**params, "language": language}):
+            cards[service_id].translated_name = name
+            cards[service_id].translated_description = description
     return cards
 
 
@@ -488,10 +503,10 @@ def _hit(card: _Card, query: SearchQuery, now: dt.datetime, distance: float | No
                    else "")
     return ResourceHit(
         id=card.id,
-        name=card.name,
+        name=card.translated_name or card.name,
         organization=card.organization,
         category=matched,
-        description=card.description,
+        description=card.translated_description or card.description,
         phone=card.phones.get("voice"),
         text=card.phones.get("text"),
         url=card.url or card.organization_url,

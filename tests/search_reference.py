@@ -270,12 +270,13 @@ def _hit(service: Service, query: SearchQuery, now: dt.datetime, distance: float
     categories = [c.category for c in service.categories]
     matched = next((c for c in query.categories if c in categories), categories[0] if categories else "")
     phones = {p.type: p.number for p in service.phones}
+    own = next((t for t in service.translations if t.language == language and language != "en"), None)
     return ResourceHit(
         id=service.id,
-        name=service.name,
+        name=(own and own.name) or service.name,
         organization=service.organization.name,
         category=matched,
-        description=service.description,
+        description=(own and own.description) or service.description,
         phone=phones.get("voice"),
         text=phones.get("text"),
         url=service.url or service.organization.url,
