@@ -34,6 +34,9 @@ class Settings:
     # The advocate desk: when people are there (told to youth when nobody is on duty), and whether the desk's
     # session cookie gets `Secure` (set DESK_COOKIE_SECURE=1 when the gateway is served over TLS).
     desk_hours: str = "every day from 10am to 10pm (California time)"
+    # The same hours told to Spanish conversations (DESK_HOURS_ES). When only DESK_HOURS is set, Spanish
+    # conversations read it as written: an operator's own hours beat a default that may be wrong.
+    desk_hours_es: str = "todos los días de 10am a 10pm (hora de California)"
     desk_cookie_secure: bool = False
     # Privacy: how long anything about a conversation is kept after its last message, and how often the
     # gateway purges what is older (bot/privacy/retention.py; also `python -m bot purge`).
@@ -88,6 +91,7 @@ class Settings:
             engine_timeout_s=float(os.environ.get("ENGINE_TIMEOUT_S", "3")),
             crisis_engine_timeout_s=float(os.environ.get("CRISIS_ENGINE_TIMEOUT_S", "1.5")),
             desk_hours=os.environ.get("DESK_HOURS") or cls.desk_hours,
+            desk_hours_es=(os.environ.get("DESK_HOURS_ES") or os.environ.get("DESK_HOURS") or cls.desk_hours_es),
             desk_cookie_secure=os.environ.get("DESK_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
             retention_days=max(1, _int("RETENTION_DAYS", 30)),
             purge_interval_s=max(60, _int("PURGE_INTERVAL_S", 3600)),

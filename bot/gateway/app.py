@@ -92,7 +92,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     engine = EngineClient(http, settings.rasa_urls, settings.bridge_secret, settings.engine_timeout_s)
     hub = LiveHub()
     handoffs = HandoffService(store, clock)
-    gate = HandoffGate(handoffs, hub, store, settings.desk_hours)
+    gate = HandoffGate(handoffs, hub, store, settings.desk_hours, desk_hours_es=settings.desk_hours_es)
     app[STORE], app[HTTP], app[HUB], app[HANDOFFS], app[GATE] = store, http, hub, handoffs, gate
     app[ACCOUNTS] = DeskAccounts(store, clock)
     app[AUDIT] = AuditLog(store, clock)
