@@ -54,10 +54,11 @@ def out_of_fold(
     result: list[dict[str, float]] = [{} for _ in rows]
     for fold in range(k):
         train = [i for i in range(len(rows)) if folds[i] != fold]
-        model = train_model([readings[i].text for i in train], [label(rows[i]) for i in train], c=c)
+        model = train_model([readings[i].text for i in train], [label(rows[i]) for i in train], c=c,
+                            extras=[readings[i].extras for i in train])
         for i in range(len(rows)):
             if folds[i] == fold:
-                result[i] = model.probabilities(model_features(readings[i].text))
+                result[i] = model.probabilities(model_features(readings[i].text, readings[i].extras))
     return result
 
 
@@ -133,7 +134,7 @@ def run(rows: Sequence[Row], cs: Sequence[float] = (DEFAULT_C,)) -> str:
     labeled = [i for i, r in enumerate(rows) if r.split != "traffic"]
     traffic = [i for i, r in enumerate(rows) if r.split == "traffic"]
     detector = CrisisDetector(use_model=False)
-    readings = [detector.rule_pass(r.text) for r in rows]
+    readings = [detector.rule_pass(r.text, always_extras=True) for r in rows]
     fresh = [i for i, r in enumerate(rows) if r.batch == FRESH_BATCH]
     out: list[str] = []
     rules_all = score(rows, [x.verdict for x in readings])

@@ -26,6 +26,7 @@ model verdict says "model 0.93" so the advocate knows no rule matched.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -121,6 +122,8 @@ class Rule:
     family_adds: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
     min_number: int | None = None
+    # A bare first-person statement ("kms", "kms fr", "i kill myself tonight") states intent: imminent.
+    bare_intent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +149,7 @@ class Lexicon:
     idioms: tuple[str, ...]
     rules: tuple[Rule, ...]
     fuzzy_known: frozenset[str] = frozenset()  # real words that look like a typo of a lexicon word
+    bare_leads: frozenset[str] = frozenset()  # words that may open a clause before a bare statement of intent
 
 
 class _WordLoader(yaml.SafeLoader):
@@ -189,6 +193,7 @@ def load_lexicon(language: str = "en", path: Path | None = None) -> Lexicon:
         idioms=tuple(raw.get("idioms") or ()),
         rules=tuple(rules),
         fuzzy_known=frozenset(str(w) for w in raw.get("fuzzy_known") or ()),
+        bare_leads=frozenset(str(w) for w in raw.get("bare_intent_leads") or ()),
     )
 
 
@@ -219,6 +224,7 @@ def _parse_rule(raw: Mapping[str, Any], kind: str) -> Rule:
         family_adds=tuple(raw.get("family_adds") or ()),
         unless=tuple(raw.get("unless") or ()),
         min_number=raw.get("min_number"),
+        bare_intent=bool(raw.get("bare_intent", False)),
     )
 
 
@@ -388,16 +394,20 @@ class CrisisDetector:
         reading = self.rule_pass(text)
         probabilities = None
         if self.model is not None and reading.model_ceiling != "none":
-            probabilities = self.model.probabilities(model_features(reading.text))
+            probabilities = self.model.probabilities(model_features(reading.text, reading.extras))
         return combine(reading, probabilities)
 
-    def rule_pass(self, text: str) -> RuleReading:
-        """The rules' findings and how far the model may lift the message (cross-validation reuses it)."""
+    def rule_pass(self, text: str, always_extras: bool = False) -> RuleReading:
+        """The rules' findings and how far the model may lift the message (cross-validation reuses it).
+
+        The model's rule features are computed only where the model will be asked, unless
+        `always_extras` (training reads every row the same way)."""
         message = self._read(_as_text(text))
         findings = self._judge_all(message)
         verdict = _verdict(findings)
         ceiling = "none" if verdict.is_crisis else self._model_ceiling(message)
-        return RuleReading(message.text, tuple(findings), verdict, ceiling)
+        extras = self._model_extras(message, findings) if always_extras or ceiling != "none" else ()
+        return RuleReading(message.text, tuple(findings), verdict, ceiling, extras)
 
     def normalize(self, text: str) -> str:
         """The text as the rules and the model read it (also used to train the model)."""
@@ -625,6 +635,31 @@ class CrisisDetector:
             or message.has_cue("joke")
         )
 
+    def _model_extras(self, message: Message, findings: Sequence[Finding]) -> tuple[str, ...]:
+        """What the rules read, as features for the model: surface n-grams alone overfit the phrasing of
+        the training rows. The words after slang expansion, spelling correction and lemmatization
+        ("kms" -> kill myself, "suiside" -> suicide, "cutting" -> cut) as unigrams and bigrams; the cues
+        present (past, humor, media, caregiver, ...); subject classes; and each rule hit with how its
+        scope was judged (a negated or past "kill myself" teaches the model something different from a
+        bare one)."""
+        lemmas = [w for w in message.lemmas if w != LINE_BREAK]
+        out = [f"l:{w}" for w in lemmas]
+        out += [f"m:{a} {b}" for a, b in itertools.pairwise(lemmas)]
+        out += [f"c:{name}" for name, spans in message.cues.items() if spans]
+        out += [f"s:{cls}" for w in message.words if (cls := self._subject_class(w)) is not None]
+        for rule, start, end in message.hits:
+            if _overlaps_any((start, end), message.idioms):
+                out.append(f"r:{rule.id}:idiom")
+                continue
+            scope = ("negated" if self._negated(message, start) else "past" if self._is_past(message, start, end)
+                     else "scoped" if self._explicitly_scoped(message, start, end) else "plain")
+            out.append(f"r:{rule.id}:{scope}")
+            out.append(f"r:{scope}")
+        out += [f"f:{f.level}:{c}" for f in findings for c in f.categories]
+        if message.idioms:
+            out.append("i:idiom")
+        return tuple(out)
+
     # -- judging ----------------------------------------------------------------------------------
 
     def _judge_all(self, message: Message) -> list[Finding]:
@@ -685,6 +720,11 @@ class CrisisDetector:
         humor = message.has_cue("humor") and not message.has_cue("serious")
         condition = self._condition_after(message, end)
         if self._escalates(message, rule, start) and not condition:
+            level = "imminent"
+        joking = message.has_cue("joke") and not message.has_cue("serious")
+        if rule.bare_intent and not (condition or humor or joking) and self._bare(message, start):
+            # Protocol: a counselor treats a stated intent to kill oneself ("kms", "kms fr") as imminent
+            # until assessed; a wish or a thought ("i want to kms", "i wish i was dead") stays urgent.
             level = "imminent"
         if rule.conditional and condition and humor:
             return "concern"
@@ -807,6 +847,12 @@ class CrisisDetector:
             return True
         return "now" in rule.escalate and message.cue_in_clause("now", start)
 
+    def _bare(self, message: Message, start: int) -> bool:
+        """Nothing but a subject or a filler ("i", "just", "ok") opens the clause before the match: no
+        "want to", "should", "might", "thinking of" that would make it a wish or a thought."""
+        clause_start = message.clause(start)[0]
+        return all(w in self.lexicon.bare_leads for w in message.words[clause_start:start])
+
     def _condition_after(self, message: Message, end: int) -> bool:
         """A condition after the match ("i'll kms if this wifi dies lol") or opening its clause
         ("if i have to hear that song again im gonna kms lol")."""
@@ -834,6 +880,7 @@ class RuleReading:
     findings: tuple[Finding, ...]
     verdict: CrisisVerdict  # the rules' verdict alone
     model_ceiling: str  # "none", "concern" or "urgent": the most the model may make of the message
+    extras: tuple[str, ...] = ()  # the rules' reading as model features (`_model_extras`)
 
 
 def combine(

@@ -226,13 +226,16 @@ def training_rows() -> list[Row]:
     return labeled + [r for r in traffic_rows() if r.text.lower() not in known]
 
 
-def training_data(detector: CrisisDetector, rows: Sequence[Row]) -> tuple[list[str], list[tuple[str, ...]]]:
+def training_data(
+    detector: CrisisDetector, rows: Sequence[Row],
+) -> tuple[list[str], list[tuple[str, ...]], list[tuple[str, ...]]]:
     """Tune and seen rows (never a blind split), normalized as the detector reads them; labels are
-    "crisis" plus categories for urgent/imminent rows."""
+    "crisis" plus categories for urgent/imminent rows; and the rules' reading of each as model features."""
     train_rows = [r for r in rows if r.split in TRAIN_SPLITS]
-    texts = [detector.normalize(r.text) for r in train_rows]
+    readings = [detector.rule_pass(r.text, always_extras=True) for r in train_rows]
+    texts = [x.text for x in readings]
     labels = [label(r) for r in train_rows]
-    return texts, labels
+    return texts, labels, [x.extras for x in readings]
 
 
 def label(row: Row) -> tuple[str, ...]:
@@ -241,9 +244,9 @@ def label(row: Row) -> tuple[str, ...]:
 
 def train(rows: Sequence[Row], language: str = "en") -> Path:
     detector = CrisisDetector(language, use_model=False)
-    texts, labels = training_data(detector, rows)
+    texts, labels, extras = training_data(detector, rows)
     path = MODEL_DIR / f"{language}.npz"
-    train_model(texts, labels).save(path)
+    train_model(texts, labels, extras=extras).save(path)
     return path
 
 
@@ -336,7 +339,7 @@ def _warn_if_stale(detector: CrisisDetector, rows: Sequence[Row]) -> None:
     if detector.model is None:
         print("== rules only (no statistical model)")
         return
-    texts, labels = training_data(detector, rows)
+    texts, labels, _ = training_data(detector, rows)
     if detector.model.fingerprint != training_fingerprint(texts, labels):
         print("== WARNING: the model was trained on other rows; run with --train")
 
