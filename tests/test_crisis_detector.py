@@ -102,6 +102,31 @@ def test_negation_does_not_swallow_ideation(detector: CrisisDetector) -> None:
 def test_stated_intent_is_imminent(detector: CrisisDetector) -> None:
     assert check(detector, "i'm going to kill myself").level == "imminent"
     assert check(detector, "i'm ending it tonight").level == "imminent"
+    assert check(detector, "i'm going to end it").level == "imminent"
+
+
+@pytest.mark.parametrize("text", ["kms", "kms fr", "kmsss", "kms. im done", "i kms tonight", "ok kms"])
+def test_bare_kms_states_intent_and_is_imminent(detector: CrisisDetector, text: str) -> None:
+    # Protocol: a counselor treats a stated intent to kill oneself as imminent until assessed.
+    verdict = check(detector, text)
+    assert verdict.level == "imminent" and "suicidal" in verdict.categories, verdict
+
+
+@pytest.mark.parametrize(
+    "text", ["i want to die", "wish i wasnt here", "i wanna kms", "i should kms", "lowkey want to kms"],
+)
+def test_wishes_and_thoughts_without_intent_stay_urgent(detector: CrisisDetector, text: str) -> None:
+    assert check(detector, text).level == "urgent"
+
+
+@pytest.mark.parametrize("text", ["kys lol jk", "kys bro you suck at this game", "lol kms i forgot my charger"])
+def test_kys_at_someone_else_or_kms_as_a_joke_is_not_imminent(detector: CrisisDetector, text: str) -> None:
+    assert check(detector, text).level != "imminent"
+
+
+def test_thoughts_with_an_explicit_denial_of_acting_get_a_check_in(detector: CrisisDetector) -> None:
+    assert check(detector, "i think about dying a lot but i'd never actually do it").level == "concern"
+    assert check(detector, "i want to die, i cant do anything right").level == "urgent"
 
 
 def test_ideation_without_plan_is_urgent(detector: CrisisDetector) -> None:

@@ -65,6 +65,12 @@ MODEL_DIR = Path(__file__).parent / "model"
 URGENT_THRESHOLD = 0.37
 CONCERN_THRESHOLD = 0.37
 BOOST_THRESHOLD = URGENT_THRESHOLD  # the older name
+# Where a joke, story, law question or past event is mentioned ("guarded"), the model needs this much to
+# make a message urgent: the cue alone used to cap it at a check-in, which missed "only made 300 ... he said
+# if im short tonight" (a "past" cue) at P = 0.97. The model now reads those cues as features itself.
+GUARDED_THRESHOLD = 0.9
+# Past and resolved cues do not guard a message that also says something is happening now.
+PAST_BLOCKERS = frozenset({"past_time", "resolved"})
 # A category head must be this sure to be named next to the best one on a model-only verdict.
 CATEGORY_THRESHOLD = 0.5
 MODEL_EVIDENCE_CHARS = 60
@@ -608,15 +614,18 @@ class CrisisDetector:
         """How far the model may lift a message the rules left below urgent.
 
         "none": an idiom matched, or an urgent rule matched and the scope logic brought it down (negated,
-        past, a joke, a question, a film): the rules understood the message. "concern": a joke, story,
-        law question or past event is mentioned: a check-in at most. Otherwise "urgent"."""
+        past, a joke, a question, a film): the rules understood the message. "guarded": a joke, story,
+        law question or past event is mentioned (a past one only when nothing says it is happening now,
+        "i got away but hes still on the platform"): urgent only at GUARDED_THRESHOLD. Otherwise "urgent"."""
         if message.idioms or any(
             level_rank(rule.level) >= level_rank("urgent") and self._explicitly_scoped(message, start, end)
             for rule, start, end in message.hits
         ):
             return "none"
-        if any(message.has_cue(cue) for cue in self.lexicon.boost_blockers):
-            return "concern"
+        current = any(message.has_cue(cue) for cue in ("now", "ongoing", "recent_time"))
+        if any(message.has_cue(cue) for cue in self.lexicon.boost_blockers
+               if not (current and cue in PAST_BLOCKERS)):
+            return "guarded"
         return "urgent"
 
     def _explicitly_scoped(self, message: Message, start: int, end: int) -> bool:
@@ -879,13 +888,14 @@ class RuleReading:
     text: str  # normalized, as the model reads it
     findings: tuple[Finding, ...]
     verdict: CrisisVerdict  # the rules' verdict alone
-    model_ceiling: str  # "none", "concern" or "urgent": the most the model may make of the message
+    model_ceiling: str  # "none", "guarded" or "urgent": how far the model may lift the message
     extras: tuple[str, ...] = ()  # the rules' reading as model features (`_model_extras`)
 
 
 def combine(
     reading: RuleReading, probabilities: Mapping[str, float] | None,
     urgent_threshold: float = URGENT_THRESHOLD, concern_threshold: float = CONCERN_THRESHOLD,
+    guarded_threshold: float = GUARDED_THRESHOLD,
 ) -> CrisisVerdict:
     """The rules' verdict, lifted by the model where the rules allow it (see the module docstring)."""
     if probabilities is None or reading.model_ceiling == "none" or reading.verdict.is_crisis:
@@ -893,7 +903,8 @@ def combine(
     p = probabilities.get("crisis", 0.0)
     ranked = sorted(CATEGORIES, key=lambda c: (-probabilities.get(c, 0.0), CATEGORIES.index(c)))
     snippet = reading.text.strip()[:MODEL_EVIDENCE_CHARS]
-    if p >= urgent_threshold and reading.model_ceiling == "urgent":
+    needed = urgent_threshold if reading.model_ceiling == "urgent" else guarded_threshold
+    if p >= needed:
         categories = tuple(c for c in ranked if probabilities.get(c, 0.0) >= CATEGORY_THRESHOLD) or (ranked[0],)
         finding = Finding("urgent", categories, 0, (f"model {p:.2f}: {snippet}",))
         return _verdict([*reading.findings, finding])
