@@ -413,8 +413,8 @@ def test_targets_can_fail() -> None:
 
 def test_model_is_trained_on_the_current_tune_rows(detector: CrisisDetector) -> None:
     assert detector.model is not None, "run: python -m bot.crisis.evaluate --train"
-    texts, labels = training_data(detector, training_rows())
-    assert detector.model.fingerprint == training_fingerprint(texts, labels), "stale model: evaluate --train"
+    texts, labels, extras = training_data(detector, training_rows())
+    assert detector.model.fingerprint == training_fingerprint(texts, labels, extras), "stale model: evaluate --train"
 
 
 def test_training_is_deterministic() -> None:
@@ -464,12 +464,15 @@ def test_model_path_raises_recall_on_a_held_out_fold() -> None:
     rows = [r for r in read_rows([DEFAULT_TSV]) if r.split in ("tune", "seen")]
     folds = fold_of(rows)
     rules = CrisisDetector(use_model=False)
-    readings = [rules.rule_pass(r.text) for r in rows]
+    readings = [rules.rule_pass(r.text, always_extras=True) for r in rows]
     train = [i for i, f in enumerate(folds) if f != 0]
-    model = train_model([readings[i].text for i in train], [label(rows[i]) for i in train], epochs=150)
+    model = train_model([readings[i].text for i in train], [label(rows[i]) for i in train], epochs=150,
+                        extras=[readings[i].extras for i in train])
     held = [i for i, f in enumerate(folds) if f == 0 and rows[i].is_crisis]
     by_rules = sum(readings[i].verdict.is_crisis for i in held)
-    combined = sum(combine(readings[i], model.probabilities(model_features(readings[i].text))).is_crisis for i in held)
+    combined = sum(
+        combine(readings[i], model.probabilities(model_features(readings[i].text, readings[i].extras))).is_crisis
+        for i in held)
     assert combined >= by_rules + 0.03 * len(held), (by_rules, combined, len(held))
 
 

@@ -339,8 +339,8 @@ def _warn_if_stale(detector: CrisisDetector, rows: Sequence[Row]) -> None:
     if detector.model is None:
         print("== rules only (no statistical model)")
         return
-    texts, labels, _ = training_data(detector, rows)
-    if detector.model.fingerprint != training_fingerprint(texts, labels):
+    texts, labels, extras = training_data(detector, rows)
+    if detector.model.fingerprint != training_fingerprint(texts, labels, extras):
         print("== WARNING: the model was trained on other rows; run with --train")
 
 

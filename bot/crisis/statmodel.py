@@ -130,10 +130,16 @@ class LinearModel:
                        heads=tuple(str(h) for h in data["heads"]), fingerprint=str(data["fingerprint"]))
 
 
-def training_fingerprint(texts: Sequence[str], labels: Sequence[Iterable[str]]) -> str:
+def training_fingerprint(
+    texts: Sequence[str], labels: Sequence[Iterable[str]], extras: Sequence[Sequence[str]] | None = None,
+) -> str:
+    """Of the training rows and the rules' reading of them: a lexicon change alters the features the model
+    was fitted on, so it makes the model stale too."""
     digest = hashlib.sha256()
-    for text, label in zip(texts, labels, strict=True):
+    for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
         digest.update(f"{text}\t{','.join(sorted(label))}\n".encode())
+        if extras is not None:
+            digest.update(f"{' '.join(extras[i])}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -230,4 +236,4 @@ def train_model(
             weights = look_w - step * (matrix.tdot(error) + look_w / c)
             bias = look_b - step * error.sum(axis=0)
     return LinearModel(index=index, idf=idf, weights=weights, bias=bias, heads=MODEL_HEADS,
-                       fingerprint=training_fingerprint(normalized_texts, labels))
+                       fingerprint=training_fingerprint(normalized_texts, labels, extras))
