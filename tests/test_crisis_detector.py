@@ -507,12 +507,13 @@ def test_detect_is_deterministic(detector: CrisisDetector, second_detector: Cris
     assert detector.detect(text) == detector.detect(text) == second_detector.detect(text)
 
 
-# --- the blind hold-out -----------------------------------------------------------------------------
-# tests/crisis/holdout2_en.tsv was written by someone who never saw the detector or its data, and is never
-# tuned on. It does not meet the targets yet (see BENCHMARKS.md); this guards the measured figures so a
+# --- the development set ----------------------------------------------------------------------------
+# tests/crisis/holdout2_en.tsv was written by someone who never saw the detector or its data; it has since
+# been read for failure types (a dev set, not blind) but none of its rows or paraphrases are trained on.
+# It does not meet the targets yet (see BENCHMARKS.md); this guards the measured figures so a
 # change that generalizes worse fails, and the floor is raised whenever the detector improves.
 HOLDOUT2 = DEFAULT_TSV.parent / "holdout2_en.tsv"
-HOLDOUT2_FLOOR = {"recall": 0.91, "fpr": 0.21}  # measured 2026-12-01: 0.912 and 0.208
+HOLDOUT2_FLOOR = {"recall": 0.954, "fpr": 0.148}  # measured: 0.954 (293/307) and 0.148 (27/183); was 0.912 / 0.208
 
 
 def test_blind_holdout_does_not_fall_below_its_measured_floor(detector: CrisisDetector) -> None:
