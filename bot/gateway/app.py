@@ -93,14 +93,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings, clock = app[SETTINGS], app[CLOCK]
     store = await open_store(settings)
     http = aiohttp.ClientSession()
-    engine = EngineClient(http, settings.rasa_url, settings.bridge_secret, settings.engine_timeout_s)
+    engine = EngineClient(http, settings.rasa_urls, settings.bridge_secret, settings.engine_timeout_s)
     hub = LiveHub()
     if settings.redis_url:
         hub.relay = RedisRelay(settings.redis_url, channel_for(settings.sync_database_url, str(settings.data_dir)),
                                hub.relayed)
         await hub.relay.start()
     handoffs = HandoffService(store, clock)
-    gate = HandoffGate(handoffs, hub, store, settings.desk_hours)
+    gate = HandoffGate(handoffs, hub, store, settings.desk_hours, desk_hours_es=settings.desk_hours_es)
     app[STORE], app[HTTP], app[HUB], app[HANDOFFS], app[GATE] = store, http, hub, handoffs, gate
     app[ACCOUNTS] = DeskAccounts(store, clock)
     app[AUDIT] = AuditLog(store, clock)

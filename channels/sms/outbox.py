@@ -123,7 +123,9 @@ class SmsOutboxWorker:
             log.error("sms outbox: sealed number does not open (key rotated away?)", extra={"outbox_id": row.id})
             await self._drop(row.id)
             return 1
-        parts = render([row.payload]).bodies
+        conversation = await self.store.conversation(row.conversation_id)
+        # An advocate's card or choices read "Llama al …", "Responde 1 o 2" in a Spanish conversation.
+        parts = render([row.payload], language=conversation.language if conversation else "en").bodies
         for index in range(row.parts_sent, len(parts)):
             try:
                 await self.client.send(number, parts[index], idempotency_key=f"{row.idempotency_key}:{index}")
