@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.engine import INSIGHT_FIELD, ChatMessage, EngineClient, EngineUnavailable, to_chat_messages
 from bot.handoff.gate import UNKNOWN, Unknown
 from bot.insights.dimensions import Fact, event_fact, facts_from_control
+from bot.language import detect_language
 from bot.replies import engine_unavailable_messages, gateway_text_with
-from bot.store import ConversationStore
+from bot.store import Conversation, ConversationStore
 from resources.models import CATEGORIES
 
 if TYPE_CHECKING:
@@ -34,6 +35,23 @@ def need_codes(value: Any) -> str | None:
         return None
     codes = [c for c in dict.fromkeys(value) if isinstance(c, str) and c in CATEGORIES]
     return ",".join(codes[:4]) or None
+
+
+async def conversation_language(store: ConversationStore, conversation: Conversation | None, text: str,
+                                remember: bool = True) -> str:
+    """The language to answer this inbound message in, for every channel (web API, SMS), remembered with the
+    conversation: read from the first messages, then kept unless the person switches ("español", "english")
+    or clearly writes in the other language (bot/language.py). `conversation` None: there is none yet (an
+    SMS keyword from a new phone), so nothing is stored; the first real message stores it. `remember` False:
+    decide, but store nothing (an SMS while opted out)."""
+    if conversation is None:
+        return detect_language(text, None)
+    # A new conversation's column holds the default, not a choice: its first message decides.
+    previous = conversation.language if await store.has_user_messages(conversation.id) else None
+    language = detect_language(text, previous)
+    if remember and language != conversation.language:
+        await store.set_language(conversation.id, language)
+    return language
 
 
 class TextRedactor(Protocol):

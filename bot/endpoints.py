@@ -19,6 +19,8 @@ import yaml
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 # Rasa's lock keys are prefixed so one Redis can serve several deployments (alphanumeric only, says Rasa).
 RASA_LOCK_PREFIX = "navigator"
+# Rasa's RedisLockStore, but the engine keeps answering while Redis is away (channels/bridge/lock_store.py).
+RASA_LOCK_STORE = "channels.bridge.lock_store.FallbackRedisLockStore"
 # The password never goes into the generated file: Rasa expands this variable when it reads it.
 RASA_DB_PASSWORD_ENV = "NAVIGATOR_RASA_DB_PASSWORD"
 RASA_REDIS_PASSWORD_ENV = "NAVIGATOR_RASA_REDIS_PASSWORD"
@@ -119,7 +121,7 @@ def rasa_endpoints(base: dict[str, object], database_url: str, redis_url: str) -
         endpoints["tracker_store"] = tracker
     if redis_url:
         parts = urlsplit(redis_url)
-        lock: dict[str, object] = {"type": "redis", "url": parts.hostname, "port": parts.port or 6379,
+        lock: dict[str, object] = {"type": RASA_LOCK_STORE, "url": parts.hostname, "port": parts.port or 6379,
                                    "db": _redis_db(parts), "key_prefix": RASA_LOCK_PREFIX,
                                    "use_ssl": parts.scheme == "rediss"}
         if parts.password:

@@ -62,8 +62,8 @@ class Stack:
     credentials: str = "credentials.yml"
     bridge_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    # Filled by `prepare()`: Rasa's endpoints file and the variables it refers to (passwords).
-    endpoints: Path = REPO_ROOT / "endpoints.yml"
+    # Filled by `rasa_endpoints()`: Rasa's endpoints file and the variables it refers to (passwords).
+    endpoints: Path | None = None
     endpoints_env: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -105,9 +105,16 @@ class Stack:
         from bot.settings import Settings
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.endpoints, self.endpoints_env = write_rasa_endpoints(
-            REPO_ROOT / "endpoints.yml", self.data_dir / "rasa-endpoints.yml", self.database_url, self.redis_url)
+        self.rasa_endpoints()
         upgrade(Settings(data_dir=self.data_dir, database_url=self.database_url).sync_database_url)
+
+    def rasa_endpoints(self) -> Path:
+        """The endpoints file Rasa gets in this environment (written once per stack)."""
+        if self.endpoints is None:
+            self.endpoints, self.endpoints_env = write_rasa_endpoints(
+                REPO_ROOT / "endpoints.yml", self.data_dir / "rasa-endpoints.yml", self.database_url,
+                self.redis_url)
+        return self.endpoints
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         if self.log_dir is not None:
@@ -125,13 +132,18 @@ class Stack:
                                           "--port", str(self.action_port)])
         wait_http(f"http://127.0.0.1:{self.action_port}/health", 60, process)
 
-    def start_rasa(self, name: str = "rasa", port: int | None = None) -> None:
+    def spawn_rasa(self, name: str = "rasa", port: int | None = None) -> subprocess.Popen[bytes]:
+        """A Rasa server on `port` (default: the stack's), not waited for (several load in parallel)."""
         port = port or self.rasa_port
-        process = self._spawn(name, [
+        endpoints = self.rasa_endpoints()
+        return self._spawn(name, [
             str(RASA_BIN), "run", "--interface", "127.0.0.1", "--port", str(port),
-            "--model", str(MODELS_DIR), "--credentials", self.credentials, "--endpoints", str(self.endpoints),
+            "--model", str(MODELS_DIR), "--credentials", self.credentials, "--endpoints", str(endpoints),
         ], env={**self.endpoints_env, "RASA_PORT": str(port)})
-        wait_http(f"http://127.0.0.1:{port}/webhooks/bridge/", 180, process)
+
+    def start_rasa(self, name: str = "rasa", port: int | None = None) -> None:
+        process = self.spawn_rasa(name, port)
+        wait_http(f"http://127.0.0.1:{port or self.rasa_port}/webhooks/bridge/", 180, process)
 
     def start_gateway(self, name: str = "gateway", port: int | None = None, rasa_port: int | None = None) -> None:
         """A gateway on `port` (default: the stack's), talking to the Rasa server on `rasa_port`."""

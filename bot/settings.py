@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.endpoints import (
+    ConfigError,
     async_database_url,
     check_database_url,
     check_redis_url,
     rasa_tracker_url,
     sync_database_url,
 )
+from bot.gateway.proxies import parse_networks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,6 +36,9 @@ class Settings:
     # one gateway process): see bot/endpoints.py and the README's "Deploying on several machines".
     database_url: str = ""
     redis_url: str = ""
+    # Load balancers whose X-Forwarded-For is believed (bot/gateway/proxies.py); none by default.
+    trusted_proxies: str = ""
+    extra_rasa_urls: tuple[str, ...] = ()
     # Shared with the Rasa bridge channel; generated per run by the launcher when not set.
     bridge_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     engine_timeout_s: float = 3.0
@@ -44,6 +49,9 @@ class Settings:
     # The advocate desk: when people are there (told to youth when nobody is on duty), and whether the desk's
     # session cookie gets `Secure` (set DESK_COOKIE_SECURE=1 when the gateway is served over TLS).
     desk_hours: str = "every day from 10am to 10pm (California time)"
+    # The same hours told to Spanish conversations (DESK_HOURS_ES). When only DESK_HOURS is set, Spanish
+    # conversations read it as written: an operator's own hours beat a default that may be wrong.
+    desk_hours_es: str = "todos los días de 10am a 10pm (hora de California)"
     desk_cookie_secure: bool = False
     # Privacy: how long anything about a conversation is kept after its last message, and how often the
     # gateway purges what is older (bot/privacy/retention.py; also `python -m bot purge`).
@@ -77,6 +85,11 @@ class Settings:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa instance this gateway may use (`RASA_URLS`, comma-separated), else the one on RASA_PORT."""
+        return list(self.extra_rasa_urls) or [self.rasa_url]
+
+    @property
     def gateway_database_url(self) -> str:
         if self.database_url:
             return async_database_url(self.database_url)
@@ -89,6 +102,11 @@ class Settings:
         redis_url = os.environ.get("REDIS_URL", "").strip()
         check_database_url(database_url)  # a typo must stop the start, not fall back to SQLite quietly
         check_redis_url(redis_url)
+        trusted_proxies = os.environ.get("TRUSTED_PROXIES", "").strip()
+        try:
+            parse_networks(trusted_proxies)
+        except ValueError as problem:
+            raise ConfigError(str(problem)) from None
         secret = os.environ.get("BRIDGE_SECRET") or secrets.token_urlsafe(32)
         return cls(
             host=os.environ.get("HOST", "127.0.0.1"),
@@ -98,10 +116,13 @@ class Settings:
             data_dir=data_dir,
             database_url=database_url,
             redis_url=redis_url,
+            trusted_proxies=trusted_proxies,
+            extra_rasa_urls=tuple(u.strip() for u in os.environ.get("RASA_URLS", "").split(",") if u.strip()),
             bridge_secret=secret,
             engine_timeout_s=float(os.environ.get("ENGINE_TIMEOUT_S", "3")),
             crisis_engine_timeout_s=float(os.environ.get("CRISIS_ENGINE_TIMEOUT_S", "1.5")),
             desk_hours=os.environ.get("DESK_HOURS") or cls.desk_hours,
+            desk_hours_es=(os.environ.get("DESK_HOURS_ES") or os.environ.get("DESK_HOURS") or cls.desk_hours_es),
             desk_cookie_secure=os.environ.get("DESK_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
             retention_days=max(1, _int("RETENTION_DAYS", 30)),
             purge_interval_s=max(60, _int("PURGE_INTERVAL_S", 3600)),

@@ -16,6 +16,7 @@ from resources.records import (
     OrganizationRecord,
     Problem,
     ServiceRecord,
+    TranslationRecord,
     parse_time,
 )
 
@@ -125,6 +126,7 @@ def _service(
         min_age=min_age,
         max_age=max_age,
         languages=[str(code) for code in (svc.get("languages") or ["en"])],
+        translations=_translations(svc.get("translations"), where, problems),
         tags=[str(tag) for tag in (svc.get("tags") or [])],
         cost=_opt(svc.get("cost")),
         always_open=always_open,
@@ -137,6 +139,25 @@ def _service(
         location=location,
         where=where,
     )
+
+
+def _translations(value: Any, where: str, problems: list[Problem]) -> list[TranslationRecord]:
+    """`translations: {es: {name, description, source_url}}` — checked further by records.validate."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        problems.append(Problem(where, "translations", "must map a language code to {name, description, source_url}"))
+        return []
+    found = []
+    for language, entry in value.items():
+        if language == _LINE_KEY:
+            continue
+        if not isinstance(entry, dict):
+            problems.append(Problem(where, "translations", f"{language}: must be {{name, description, source_url}}"))
+            continue
+        found.append(TranslationRecord(language=str(language), source_url=str(entry.get("source_url") or ""),
+                                       name=_opt(entry.get("name")), description=_opt(entry.get("description"))))
+    return found
 
 
 def _flag(value: Any, name: str, where: str, problems: list[Problem]) -> bool:

@@ -114,6 +114,7 @@ class Service(Base):
     schedules: Mapped[list[Schedule]] = relationship(cascade="all, delete-orphan", lazy="selectin",
                                                      order_by="Schedule.id")
     languages: Mapped[list[Language]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    translations: Mapped[list[ServiceTranslation]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     service_areas: Mapped[list[ServiceArea]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     service_at_locations: Mapped[list[ServiceAtLocation]] = relationship(
         back_populates="service", cascade="all, delete-orphan", lazy="selectin"
@@ -207,6 +208,20 @@ class Language(Base):
 
     service_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), primary_key=True)
     code: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+
+class ServiceTranslation(Base):
+    """A service's name and description in another language, exactly as a public page of its own in that
+    language gives them (that page is `source_url`): never a translation of ours. HSDS 3.0 has no field for
+    this; a Spanish conversation's cards use it (resources/search.py), everything else keeps `service`'s."""
+
+    __tablename__ = "service_translation"
+
+    service_id: Mapped[str] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(10), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    source_url: Mapped[str] = mapped_column(String(1000))
 
 
 class ServiceArea(Base):

@@ -53,6 +53,16 @@ class LocationRecord:
     name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TranslationRecord:
+    """A service's name/description in another language, as its own page in that language states them."""
+
+    language: str
+    source_url: str
+    name: str | None = None
+    description: str | None = None
+
+
 @dataclass(slots=True)
 class ServiceRecord:
     id: str
@@ -68,6 +78,8 @@ class ServiceRecord:
     min_age: int | None = None
     max_age: int | None = None
     languages: list[str] = field(default_factory=lambda: ["en"])
+    # Its name/description in other languages, each from a page of its own in that language (cited).
+    translations: list[TranslationRecord] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     cost: str | None = None
     always_open: bool = False
@@ -197,6 +209,19 @@ def validate_service(record: ServiceRecord, seen_ids: set[str]) -> list[Problem]
     for code in record.languages:
         if not _LANG_RE.match(code):
             bad("languages", f"not a language code: {code!r}")
+    seen_languages: set[str] = set()
+    for translation in record.translations:
+        if not _LANG_RE.match(translation.language) or translation.language == "en":
+            bad("translations", f"not another language's code: {translation.language!r}")
+        elif translation.language in seen_languages:
+            bad("translations", f"{translation.language!r} given twice")
+        seen_languages.add(translation.language)
+        if not _URL_RE.match(translation.source_url or ""):
+            bad("translations", f"{translation.language}: needs the http(s) page in that language it was read from")
+        if not (translation.name or translation.description):
+            bad("translations", f"{translation.language}: needs a name or a description")
+        if translation.name is not None and len(translation.name) > 300:
+            bad("translations", f"{translation.language}: name is longer than 300 characters")
     for opening in record.openings:
         if opening.closes_min <= opening.opens_min:
             bad("hours", "closes_at is before opens_at "

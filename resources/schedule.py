@@ -14,6 +14,21 @@ from zoneinfo import ZoneInfo
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The words of an hours summary per language: a Spanish conversation's cards say "lun–vie 9am–5pm", not
+# "Mon–Fri" (am/pm stays: it is how clocks are read in California in both languages).
+_WORDS: dict[str, dict[str, object]] = {
+    "en": {"days": _DAY_NAMES, "every_day": "Every day", "always": "Open 24/7", "no_hours": "Call for hours",
+           "holidays": "closed on holidays", "today": "{clock} today", "tomorrow": "{clock} tomorrow",
+           "weekday": "{clock} {day}"},
+    "es": {"days": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"), "every_day": "Todos los días",
+           "always": "Abierto 24/7", "no_hours": "Llama para saber el horario",
+           "holidays": "cerrado los días festivos", "today": "{clock} hoy", "tomorrow": "{clock} mañana",
+           "weekday": "{clock} del {day}"},
+}
+
+
+def _words(language: str) -> dict[str, object]:
+    return _WORDS.get(language, _WORDS["en"])
 _DAY_MIN = 1440
 
 
@@ -128,46 +143,51 @@ def next_opening(always_open: bool, openings: Sequence[Opening], at: dt.datetime
     return best
 
 
-def describe_hours(always_open: bool, openings: Sequence[Opening], closed_on_holidays: bool = False) -> str:
-    """"Open 24/7", "Mon–Fri 9am–5pm · Sat 10am–2pm" (+ " · closed on holidays"), or "Call for hours"."""
+def describe_hours(always_open: bool, openings: Sequence[Opening], closed_on_holidays: bool = False,
+                   language: str = "en") -> str:
+    """"Open 24/7", "Mon–Fri 9am–5pm · Sat 10am–2pm" (+ " · closed on holidays"), or "Call for hours"; in
+    Spanish "Abierto 24/7", "lun–vie 9am–5pm · sáb 10am–2pm", "Llama para saber el horario"."""
+    words = _words(language)
     if always_open:
-        return "Open 24/7"
+        return str(words["always"])
     if not openings:
-        return "Call for hours"
+        return str(words["no_hours"])
     by_span: dict[tuple[int, int], list[int]] = {}
     for o in sorted(openings, key=lambda o: (o.weekday, o.opens_min)):
         by_span.setdefault((o.opens_min, o.closes_min), []).append(o.weekday)
-    parts = [f"{_days(days)} {_clock(span[0])}–{_clock(span[1])}" for span, days in by_span.items()]
+    parts = [f"{_days(days, language)} {_clock(span[0])}–{_clock(span[1])}" for span, days in by_span.items()]
     if closed_on_holidays:
-        parts.append("closed on holidays")
+        parts.append(str(words["holidays"]))
     return " · ".join(parts)
 
 
-def describe_time(moment: dt.datetime, at: dt.datetime) -> str:
-    """"8am today", "9:30am tomorrow", "10am Mon"."""
+def describe_time(moment: dt.datetime, at: dt.datetime, language: str = "en") -> str:
+    """"8am today", "9:30am tomorrow", "10am Mon"; in Spanish "8am hoy", "9:30am mañana", "10am del lun"."""
+    words = _words(language)
     local, ref = moment.astimezone(PACIFIC), at.astimezone(PACIFIC)
     clock = _clock(local.hour * 60 + local.minute)
     delta = (local.date() - ref.date()).days
     if delta == 0:
-        return f"{clock} today"
+        return str(words["today"]).format(clock=clock)
     if delta == 1:
-        return f"{clock} tomorrow"
-    return f"{clock} {_DAY_NAMES[local.weekday()]}"
+        return str(words["tomorrow"]).format(clock=clock)
+    day_names: Sequence[str] = words["days"]  # type: ignore[assignment]
+    return str(words["weekday"]).format(clock=clock, day=day_names[local.weekday()])
 
 
-def _days(days: list[int]) -> str:
+def _days(days: list[int], language: str = "en") -> str:
+    words = _words(language)
+    names: Sequence[str] = words["days"]  # type: ignore[assignment]
     days = sorted(set(days))
     if days == list(range(7)):
-        return "Every day"
+        return str(words["every_day"])
     runs: list[list[int]] = []
     for d in days:
         if runs and d == runs[-1][-1] + 1:
             runs[-1].append(d)
         else:
             runs.append([d])
-    return ", ".join(
-        _DAY_NAMES[r[0]] if len(r) == 1 else f"{_DAY_NAMES[r[0]]}–{_DAY_NAMES[r[-1]]}" for r in runs
-    )
+    return ", ".join(names[r[0]] if len(r) == 1 else f"{names[r[0]]}–{names[r[-1]]}" for r in runs)
 
 
 def _clock(minutes: int) -> str:

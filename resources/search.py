@@ -50,6 +50,7 @@ from resources.models import (
     ServiceAtLocation,
     ServiceCategory,
     ServiceTag,
+    ServiceTranslation,
 )
 from resources.records import dial_digits
 from resources.schedule import (
@@ -155,7 +156,7 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     when = _When.at(now)
     if query.place is None:
         ids = _statewide_ids(session, query, when)
-        cards = _cards(session, ids)
+        cards = _cards(session, ids, _language(query))
         hits = _rank([cards[i] for i in ids], query, now, distances={}, scope="statewide")
         return SearchResult(hits=hits, radius_km=None, any_open_now=any(h.open_now for h in hits))
 
@@ -167,7 +168,7 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
             break
     county_ids = [i for i in _county_ids(session, query, when) if i not in local]
     statewide_ids = _statewide_ids(session, query, when)
-    cards = _cards(session, [*local, *county_ids, *statewide_ids])
+    cards = _cards(session, [*local, *county_ids, *statewide_ids], _language(query))
     local_hits = _rank([cards[i] for i in local], query, now, local, scope="local")
     seen = {h.id for h in local_hits}
     county_hits = _rank([cards[i] for i in county_ids if i not in seen], query, now, {}, scope="county")
@@ -180,7 +181,7 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
         radius_km=radius,
         widened=radius != (query.radius_km or RADII_KM[0]),
         any_open_now=any(h.open_now for h in local_hits + county_hits),
-        first_opening=describe_time(min(openings), now) if openings else None,
+        first_opening=describe_time(min(openings), now, _language(query)) if openings else None,
     )
 
 
@@ -372,6 +373,9 @@ class _Card:
     languages: set[str] = field(default_factory=set)
     # (confidential, county, address_1, city, postal_code) per location, the card shows the first
     locations: list[tuple[bool, str, str | None, str | None, str | None]] = field(default_factory=list)
+    # The service's own name and description in the conversation's language, when the directory has them.
+    translated_name: str | None = None
+    translated_description: str | None = None
 
 
 _IDS = bindparam("ids", expanding=True)
@@ -412,8 +416,15 @@ _CARD_LOCATIONS = (
 )
 
 
-def _cards(session: Session, ids: list[str]) -> dict[str, _Card]:
-    """The candidates' card data in three plain-row queries: services, their child rows, their locations."""
+_CARD_TRANSLATIONS = (
+    select(ServiceTranslation.service_id, ServiceTranslation.name, ServiceTranslation.description)
+    .where(ServiceTranslation.service_id.in_(_IDS), ServiceTranslation.language == bindparam("language"))
+)
+
+
+def _cards(session: Session, ids: list[str], language: str = "en") -> dict[str, _Card]:
+    """The candidates' card data in three plain-row queries: services, their child rows, their locations;
+    a fourth for another language's names and descriptions."""
     if not ids:
         return {}
     params = {"ids": list(dict.fromkeys(ids))}
@@ -432,6 +443,10 @@ def _cards(session: Session, ids: list[str]) -> dict[str, _Card]:
             card.languages.add(text1)
     for service_id, *location in session.execute(_CARD_LOCATIONS, params):
         cards[service_id].locations.append(tuple(location))  # type: ignore[arg-type]
+    if language != "en":
+        for service_id, name, description in session.execute(_CARD_TRANSLATIONS, {**params, "language": language}):
+            cards[service_id].translated_name = name
+            cards[service_id].translated_description = description
     return cards
 
 
@@ -460,7 +475,25 @@ def _rank(
     return [hit for *_, hit in scored]
 
 
+# What a card says when the directory has no fact to show, in the conversation's language (the facts
+# themselves — names, descriptions — stay as the directory has them, unless it holds them in that language).
+CARD_WORDS = {
+    "en": {"remote": "Phone, text or online", "no_location": "Call for details",
+           "confidential": "{city} — address shared when you call (kept private for safety)",
+           "no_address": "{city} — call for address", "closed": "Temporarily closed — call before going"},
+    "es": {"remote": "Por teléfono, texto o en línea", "no_location": "Llama para más información",
+           "confidential": "{city} — te dan la dirección cuando llamas (es privada, por seguridad)",
+           "no_address": "{city} — llama para pedir la dirección", "closed": "Cerrado por ahora — llama antes de ir"},
+}
+
+
+def _language(query: SearchQuery) -> str:
+    return query.language if query.language in CARD_WORDS else "en"
+
+
 def _hit(card: _Card, query: SearchQuery, now: dt.datetime, distance: float | None, scope: str) -> ResourceHit:
+    language = _language(query)
+    words = CARD_WORDS[language]
     closed = card.status != "active"
     holidays = card.closed_on_holidays
     open_now = False if closed else is_open(card.always_open, card.openings, now, holidays)
@@ -470,23 +503,23 @@ def _hit(card: _Card, query: SearchQuery, now: dt.datetime, distance: float | No
                    else "")
     return ResourceHit(
         id=card.id,
-        name=card.name,
+        name=card.translated_name or card.name,
         organization=card.organization,
         category=matched,
-        description=card.description,
+        description=card.translated_description or card.description,
         phone=card.phones.get("voice"),
         text=card.phones.get("text"),
         url=card.url or card.organization_url,
-        address=_address(location, scope),
+        address=_address(location, scope, words),
         city=location[3] if location else None,
         county=location[1] if location else None,
         open_now=open_now,
-        hours=describe_hours(card.always_open, card.openings, holidays),
-        opens_next=describe_time(upcoming, now) if upcoming else None,
+        hours=describe_hours(card.always_open, card.openings, holidays, language),
+        opens_next=describe_time(upcoming, now, language) if upcoming else None,
         distance_km=None if distance is None else round(distance, 1),
         verified_on=card.verified_on.isoformat(),
         source_url=card.source_url,
-        alert=card.alert or ("Temporarily closed — call before going" if closed else None),
+        alert=card.alert or (words["closed"] if closed else None),
         tags=tuple(card.tags),
         scope=scope,
         opens_at=upcoming,
@@ -497,14 +530,15 @@ def _has_street_address(card: _Card) -> bool:
     return any(address_1 and not confidential for confidential, _, address_1, _, _ in card.locations)
 
 
-def _address(location: tuple[bool, str, str | None, str | None, str | None] | None, scope: str) -> str:
+def _address(location: tuple[bool, str, str | None, str | None, str | None] | None, scope: str,
+             words: dict[str, str] = CARD_WORDS["en"]) -> str:
     if location is None:
-        return "Phone, text or online" if scope == "statewide" else "Call for details"
+        return words["remote"] if scope == "statewide" else words["no_location"]
     confidential, county, address_1, city, postal_code = location
     city = city if city is not None else county
     if confidential:
-        return f"{city} — address shared when you call (kept private for safety)"
+        return words["confidential"].format(city=city)
     if not address_1:
-        return f"{city} — call for address"
+        return words["no_address"].format(city=city)
     zip_part = f" {postal_code}" if postal_code else ""
     return f"{address_1}, {city}, CA{zip_part}"

@@ -24,6 +24,7 @@ from resources.models import (
     ServiceAtLocation,
     ServiceCategory,
     ServiceTag,
+    ServiceTranslation,
 )
 from resources.records import LocationRecord, OrganizationRecord, Problem, ServiceRecord, validate_service
 
@@ -155,6 +156,9 @@ def _child_rows(record: ServiceRecord) -> dict[type, list[dict[str, object]]]:
         ServiceCategory: [{"service_id": record.id, "category": c} for c in dict.fromkeys(record.categories)],
         ServiceTag: [{"service_id": record.id, "tag": t} for t in dict.fromkeys(record.tags)],
         Language: [{"service_id": record.id, "code": c} for c in dict.fromkeys(record.languages)],
+        ServiceTranslation: [{"service_id": record.id, "language": t.language, "name": t.name,
+                              "description": t.description, "source_url": t.source_url}
+                             for t in record.translations],
         Phone: [],
         Schedule: [
             {"id": f"{record.id}-{i}", "service_id": record.id, "weekday": o.weekday, "opens_min": o.opens_min,
@@ -221,7 +225,8 @@ class _Bulk:
         if not self.count:
             return
         session.flush()  # organizations first, for the foreign keys
-        for model in (Location, Address, Service, ServiceCategory, ServiceTag, Language, Phone, Schedule,
+        for model in (Location, Address, Service, ServiceCategory, ServiceTag, Language, ServiceTranslation, Phone,
+                      Schedule,
                       ServiceArea, ServiceAtLocation, SearchPoint):
             if rows := self.rows.get(model):
                 session.execute(insert(model), rows)
@@ -235,8 +240,8 @@ def _write_service(session: Session, org_id: str, record: ServiceRecord) -> bool
     assert service is not None
     retired_on = record.retired_on or service.retired_on
     # Child rows are rewritten whole: simpler and exact, and a service has only a handful of them.
-    for child in (ServiceCategory, ServiceTag, Phone, Schedule, Language, ServiceArea, ServiceAtLocation,
-                  SearchPoint):
+    for child in (ServiceCategory, ServiceTag, Phone, Schedule, Language, ServiceTranslation, ServiceArea,
+                  ServiceAtLocation, SearchPoint):
         session.execute(delete(child).where(child.service_id == record.id))
     session.expire(service)
     values = _service_values(org_id, record, retired_on)
@@ -304,7 +309,7 @@ def _write_location(session: Session, org_id: str, loc: LocationRecord) -> None:
 _FINGERPRINT_FIELDS = (
     "name", "description", "status", "alert", "minimum_age", "maximum_age", "cost", "always_open", "source_url",
     "verified_on", "url", "email", "statewide", "retired_on", "organization_id", "categories", "tags", "languages",
-    "phones", "hours", "service_areas", "locations", "closed_on_holidays",
+    "phones", "hours", "service_areas", "locations", "closed_on_holidays", "translations",
 )
 
 
@@ -328,6 +333,7 @@ def _fingerprint(service: Service | None) -> tuple[object, ...] | None:
         sorted(a.name for a in service.service_areas),
         locations,
         service.closed_on_holidays,
+        sorted((t.language, t.name, t.description, t.source_url) for t in service.translations),
     )
 
 

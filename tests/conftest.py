@@ -130,6 +130,19 @@ def services_env() -> Iterator[dict[str, str]]:
         drop_database(url)
 
 
+@pytest.fixture
+def gateway_database_url() -> Iterator[str]:
+    """DATABASE_URL for a test's own in-process gateway: "" (SQLite in its tmp_path) on the embedded pass, a
+    fresh PostgreSQL database of its own on the services pass."""
+    from tests.services import backend, fresh_database
+
+    if backend() != "services":
+        yield ""
+        return
+    with fresh_database("navapp") as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, fake_twilio: Any, services_env: dict[str, str]) -> Iterator[Stack]:
     if not (MODELS_DIR / "navigator.tar.gz").exists():

@@ -26,6 +26,7 @@ from resources.geo import Place, haversine_km
 from resources.models import Location, Schedule, SearchPoint, Service, ServiceArea, ServiceCategory
 from resources.records import dial_digits
 from resources.schedule import PACIFIC, Opening, describe_hours, describe_time, is_open, next_opening, now_pacific
+from resources.search import CARD_WORDS
 
 RADII_KM = (25.0, 60.0, 150.0)
 MAX_LOCAL = 24  # nearest located services ranked per search (8 pages of 3 cards); nobody pages further
@@ -257,6 +258,10 @@ def _rank(
 
 
 def _hit(service: Service, query: SearchQuery, now: dt.datetime, distance: float | None, scope: str) -> ResourceHit:
+    # The card's fixed words per language are the search's own table: this reference checks what is found
+    # and in which order, not the wording.
+    language = query.language if query.language in CARD_WORDS else "en"
+    words = CARD_WORDS[language]
     openings = [Opening(s.weekday, s.opens_min, s.closes_min) for s in service.schedules]
     closed = service.status != "active"
     open_now = False if closed else is_open(service.always_open, openings, now)
@@ -265,25 +270,26 @@ def _hit(service: Service, query: SearchQuery, now: dt.datetime, distance: float
     categories = [c.category for c in service.categories]
     matched = next((c for c in query.categories if c in categories), categories[0] if categories else "")
     phones = {p.type: p.number for p in service.phones}
+    own = next((t for t in service.translations if t.language == language and language != "en"), None)
     return ResourceHit(
         id=service.id,
-        name=service.name,
+        name=(own and own.name) or service.name,
         organization=service.organization.name,
         category=matched,
-        description=service.description,
+        description=(own and own.description) or service.description,
         phone=phones.get("voice"),
         text=phones.get("text"),
         url=service.url or service.organization.url,
-        address=_address(location, scope),
+        address=_address(location, scope, words),
         city=location.address.city if location and location.address else None,
         county=location.county if location else None,
         open_now=open_now,
-        hours=describe_hours(service.always_open, openings),
-        opens_next=describe_time(upcoming, now) if upcoming else None,
+        hours=describe_hours(service.always_open, openings, language=language),
+        opens_next=describe_time(upcoming, now, language) if upcoming else None,
         distance_km=None if distance is None else round(distance, 1),
         verified_on=service.verified_on.isoformat(),
         source_url=service.source_url,
-        alert=service.alert or ("Temporarily closed — call before going" if closed else None),
+        alert=service.alert or (words["closed"] if closed else None),
         tags=tuple(t.tag for t in service.tags),
         scope=scope,
     )
@@ -296,14 +302,14 @@ def _has_street_address(service: Service) -> bool:
     )
 
 
-def _address(location: Location | None, scope: str) -> str:
+def _address(location: Location | None, scope: str, words: dict[str, str]) -> str:
     if location is None:
-        return "Phone, text or online" if scope == "statewide" else "Call for details"
+        return words["remote"] if scope == "statewide" else words["no_location"]
     address = location.address
     city = address.city if address else location.county
     if location.confidential:
-        return f"{city} — address shared when you call (kept private for safety)"
+        return words["confidential"].format(city=city)
     if address is None or not address.address_1:
-        return f"{city} — call for address"
+        return words["no_address"].format(city=city)
     zip_part = f" {address.postal_code}" if address.postal_code else ""
     return f"{address.address_1}, {address.city}, CA{zip_part}"

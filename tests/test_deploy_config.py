@@ -35,7 +35,8 @@ def test_postgres_and_redis_give_rasa_sql_tracker_and_redis_lock_stores_without_
         "type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 6543, "db": "navigator",
         "username": "nav", "password": "${NAVIGATOR_RASA_DB_PASSWORD}", "query": {"sslmode": "require"}}
     assert endpoints["lock_store"] == {
-        "type": "redis", "url": "cache.internal", "port": 6380, "db": 3, "key_prefix": "navigator",
+        "type": "channels.bridge.lock_store.FallbackRedisLockStore", "url": "cache.internal", "port": 6380, "db": 3,
+        "key_prefix": "navigator",
         "use_ssl": True, "password": "${NAVIGATOR_RASA_REDIS_PASSWORD}"}
     assert env == {"NAVIGATOR_RASA_DB_PASSWORD": "p@ss", "NAVIGATOR_RASA_REDIS_PASSWORD": "redispw"}
     # Rasa expands ${…} only in plain (unquoted) scalars

@@ -70,12 +70,12 @@ def test_youth_to_advocate_and_back_to_the_bot(youth, advocate) -> None:
 
     _send(youth, "kms")
     advocate.wait_for_selector("#transcript .from-user >> text=kms", timeout=2_000)
-    advocate.wait_for_selector("#conv-level[data-level=urgent], #conv-level[data-level=imminent]", timeout=2_000)
-    # The youth's page renders its reply independently of the desk's update: wait for it, briefly.
-    youth.wait_for_selector(".msg.bot >> text=988", timeout=2_000)  # the youth gets the crisis lines at once
-    _send(youth, "im going to kms tonight")
+    # Protocol: a bare "kms" states intent to kill oneself, which a counselor treats as imminent until
+    # assessed (a wish such as "i want to die" stays urgent).
     advocate.wait_for_selector("#conv-level[data-level=imminent]", timeout=2_000)
     advocate.wait_for_selector("#mine li[data-level=imminent]", timeout=2_000)
+    # The youth's page renders its reply independently of the desk's update: wait for it, briefly.
+    youth.wait_for_selector(".msg.bot >> text=988", timeout=2_000)  # the youth gets the crisis lines at once
 
     advocate.click("text=Send a resource")
     advocate.fill("#search", "shelter in oakland")

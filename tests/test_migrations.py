@@ -85,7 +85,7 @@ def test_a_database_made_before_migrations_is_adopted_with_its_rows(tmp_path: Pa
     engine = create_engine(url)
     for metadata in target_metadata():
         metadata.create_all(engine)
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it on SQLite
     with engine.begin() as connection:
         for column in ("need", "language", "risk_at"):
             connection.execute(text(f"ALTER TABLE conversation DROP COLUMN {column}"))

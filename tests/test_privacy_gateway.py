@@ -33,10 +33,11 @@ async def _serve(settings: Settings) -> tuple[web.AppRunner, str]:
 
 
 @pytest.fixture
-async def gateway(tmp_path: Path) -> AsyncIterator[str]:
+async def gateway(tmp_path: Path, gateway_database_url: str) -> AsyncIterator[str]:
     # No engine on that port: the gateway answers itself, quickly.
     settings = Settings(data_dir=tmp_path, rasa_port=free_port(), engine_timeout_s=0.3, sender_burst=3,
-                        sender_per_min=1, ip_burst=40, ip_per_min=1, new_conversations_per_min=40)
+                        sender_per_min=1, ip_burst=40, ip_per_min=1, new_conversations_per_min=40,
+                        database_url=gateway_database_url)
     runner, url = await _serve(settings)
     try:
         yield url

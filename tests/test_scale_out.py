@@ -1,6 +1,7 @@
-"""Two gateway processes on one PostgreSQL database and one Redis (a private redis-server, so it can be taken
-away), in front of the suite's real Rasa engine and action server: live events cross instances, and the
-service keeps answering — crisis replies first — while Redis is down, then relays again when it is back."""
+"""Two gateway processes and a Rasa server of their own (tracker store in PostgreSQL, lock store in Redis) on one
+PostgreSQL database and one Redis (a private redis-server, so it can be taken away), with the suite's action
+server: live events cross instances, and the service keeps answering — crisis replies first, and the
+engine's own replies too — while Redis is down, then relays again when it is back."""
 
 from __future__ import annotations
 
@@ -40,11 +41,12 @@ def pair(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pai
     with fresh_database("navpair") as database_url:
         redis = RedisServer(free_port(), folder)
         redis.start()
-        both = Stack(port=free_port(), rasa_port=stack.rasa_port, action_port=stack.action_port,
+        both = Stack(port=free_port(), rasa_port=free_port(), action_port=stack.action_port,
                      data_dir=folder / "data", log_dir=folder / "logs", bridge_secret=stack.bridge_secret,
                      extra_env={"DATABASE_URL": database_url, "REDIS_URL": redis.url, **LIMITS})
         try:
             both.prepare()
+            both.start_rasa()
             a_port, b_port = free_port(), free_port()
             both.start_gateway("gateway-a", a_port)
             both.start_gateway("gateway-b", b_port)
@@ -152,6 +154,9 @@ async def test_redis_down_crisis_replies_go_on_and_relaying_resumes_when_it_is_b
         replies = await asyncio.to_thread(youth.say, "i want to kill myself")
         assert time.monotonic() - started < 5, "a crisis reply must not wait for Redis"
         assert "988" in "\n".join(r["text"] for r in replies)
+        # The engine still answers (its lock store falls back to memory): real cards, not the gateway's fallback.
+        search = await asyncio.to_thread(Client(pair.b).start)
+        assert any(m.get("resources") for m in await asyncio.to_thread(search.say, "i need food in oakland"))
         # A message to the advocate during the outage is stored (the desk reads it on reload), not lost.
         await asyncio.to_thread(waiting.say, "are you still there")
         stored = query(pair.stack, "SELECT COUNT(*) FROM message WHERE conversation_id = ? AND text = ?",

@@ -143,3 +143,52 @@ def test_help_names_the_24_7_lines_and_how_to_stop() -> None:
         assert hotlines()[line].name in text
     assert "STOP" in text and "911" in text
     assert all(ch in string.printable or ord(ch) < 0x250 or ch == "·" for ch in text)
+
+
+# -- Spanish --------------------------------------------------------------------------------------------
+
+SPANISH_DELETE = [
+    "borra mis mensajes", "Bórralo todo", "quiero borrar mis mensajes", "¿puedes borrar esta conversación?",
+    "porfa borra mi número", "elimina mis datos", "borra el chat", "olvídame", "borra todos mis mensajes",
+    "cómo borro mis mensajes", "BORRA MIS MENSAJES", "borrar", "borra todo por favor", "me puedes borrar mi historial?",
+]
+SPANISH_NOT_DELETE = [
+    "no borres mis mensajes", "él me hizo borrar mis mensajes", "borré mis mensajes", "eliminé mis datos",
+    "mi mamá borra mis mensajes", "ya se borraron mis mensajes?", "quiero borrarlo de mi vida", "borra a ese",
+    "necesito que alguien me ayude a borrar las fotos que él tiene",
+]
+
+
+@pytest.mark.parametrize("body", SPANISH_DELETE)
+def test_spanish_delete_requests(body: str) -> None:
+    assert classify(body) is Keyword.DELETE
+
+
+@pytest.mark.parametrize("body", SPANISH_NOT_DELETE)
+def test_spanish_sentences_about_deleting_are_conversation(body: str) -> None:
+    assert not is_delete_request(body)
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(SPANISH_DELETE), st.sampled_from(["no", "nunca", "él me dijo que", "mi novio quiere que",
+                                                         "no quiero", "no me", "ya"]))
+def test_a_spanish_request_after_other_words_is_not_a_request(request: str, lead: str) -> None:
+    """The request must be the whole message, as in English: "no borres…", "él me dijo que borre…" are news."""
+    assert not is_delete_request(f"{lead} {request}")
+
+
+@pytest.mark.parametrize(("body", "confirmed", "refused"), [
+    ("Sí", True, False), ("si", True, False), ("Sí, bórrala", True, False), ("YES", True, False),
+    ("No, déjala", False, True), ("no gracias", False, True), ("NO", False, True), ("mejor no", False, True),
+    ("sí necesito ayuda", False, False), ("no sé", False, False),
+])
+def test_spanish_answers_to_the_erase_question(body: str, confirmed: bool, refused: bool) -> None:
+    from channels.sms.keywords import is_confirmation, is_refusal
+
+    assert (is_confirmation(body), is_refusal(body)) == (confirmed, refused)
+
+
+def test_ayuda_alone_is_help_but_a_sentence_with_it_is_conversation() -> None:
+    assert classify("AYUDA") is Keyword.HELP and classify("¡Ayuda!") is Keyword.HELP
+    for sentence in ("ayuda por favor me quiere pegar", "necesito ayuda", "ayuda me"):
+        assert classify(sentence) is None

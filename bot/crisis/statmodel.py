@@ -68,10 +68,12 @@ def _char_grams(words: Sequence[str]) -> np.ndarray:
     return mixed >> _SHIFT
 
 
-def model_features(normalized: str) -> Features:
-    """Hashed ids and counts of the word 1-2 grams and char_wb 2-5 grams of a normalized message."""
+def model_features(normalized: str, extras: Sequence[str] = ()) -> Features:
+    """Hashed ids and counts of the word 1-2 grams and char_wb 2-5 grams of a normalized message, plus
+    `extras`: what the rule pipeline read (see detector.RuleReading.extras), one feature each."""
     tokens = _WORD.findall(normalized)
     grams = [f"w:{t}" for t in tokens] + [f"b:{a} {b}" for a, b in itertools.pairwise(tokens)]
+    grams += [f"x:{e}" for e in extras]
     word_ids = np.array([zlib.crc32(g.encode("utf-8")) & _MASK for g in grams], dtype=np.uint64)
     ids = np.concatenate([word_ids, _char_grams(normalized.split())]).astype(np.int64)
     unique, counts = np.unique(ids, return_counts=True)
@@ -128,10 +130,16 @@ class LinearModel:
                        heads=tuple(str(h) for h in data["heads"]), fingerprint=str(data["fingerprint"]))
 
 
-def training_fingerprint(texts: Sequence[str], labels: Sequence[Iterable[str]]) -> str:
+def training_fingerprint(
+    texts: Sequence[str], labels: Sequence[Iterable[str]], extras: Sequence[Sequence[str]] | None = None,
+) -> str:
+    """Of the training rows and the rules' reading of them: a lexicon change alters the features the model
+    was fitted on, so it makes the model stale too."""
     digest = hashlib.sha256()
-    for text, label in zip(texts, labels, strict=True):
+    for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
         digest.update(f"{text}\t{','.join(sorted(label))}\n".encode())
+        if extras is not None:
+            digest.update(f"{' '.join(extras[i])}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -199,12 +207,14 @@ def _largest_singular_squared(matrix: _Matrix, iterations: int = 30) -> float:
 
 def train_model(
     normalized_texts: Sequence[str], labels: Sequence[Iterable[str]], epochs: int = DEFAULT_EPOCHS,
-    c: float = DEFAULT_C,
+    c: float = DEFAULT_C, extras: Sequence[Sequence[str]] | None = None,
 ) -> LinearModel:
-    """Fit every head; `labels` holds, per text, "crisis" for urgent/imminent rows plus that row's categories.
+    """Fit every head; `labels` holds, per text, "crisis" for urgent/imminent rows plus that row's categories;
+    `extras`, per text, the rule pipeline's features (as `model_features` takes them).
 
     Per head the loss is scikit-learn's: sum of log losses + ||w||^2 / (2 C); the bias is not penalized."""
-    feature_rows = [model_features(t) for t in normalized_texts]
+    extra_rows = extras if extras is not None else [()] * len(normalized_texts)
+    feature_rows = [model_features(t, x) for t, x in zip(normalized_texts, extra_rows, strict=True)]
     matrix, index, idf = _design(feature_rows)
     label_sets = [set(label) for label in labels]
     targets = np.array([[head in label for head in MODEL_HEADS] for label in label_sets], dtype=np.float64)
@@ -226,4 +236,4 @@ def train_model(
             weights = look_w - step * (matrix.tdot(error) + look_w / c)
             bias = look_b - step * error.sum(axis=0)
     return LinearModel(index=index, idf=idf, weights=weights, bias=bias, heads=MODEL_HEADS,
-                       fingerprint=training_fingerprint(normalized_texts, labels))
+                       fingerprint=training_fingerprint(normalized_texts, labels, extras))

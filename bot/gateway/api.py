@@ -21,8 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.conversation import conversation_language
 from bot.gateway.keys import CORE, ERASURE, GATE, HANDOFFS, LIMITS, SETTINGS, STORE
-from bot.language import detect_language
 from bot.replies import gateway_text
 from bot.store import DuplicateMessage, Message
 from channels.sms.keywords import is_confirmation, is_delete_request, is_refusal
@@ -73,34 +73,32 @@ async def post_message(request: web.Request) -> web.Response:
     if client_key is not None:
         earlier = await store.replies_to(conversation.id, client_key)
         if earlier is not None:
-            return _answered_before(earlier)
-    # The conversation's language: read from the first messages, then kept unless the person switches
-    # ("español", "english") or clearly writes in the other language (bot/language.py).
-    previous = conversation.language if await store.has_user_messages(conversation.id) else None
-    language = detect_language(text, previous)
-    if language != conversation.language:
-        await store.set_language(conversation.id, language)
+            return _answered_before(earlier, conversation.language)
+    language = await conversation_language(store, conversation, text)
     lead: list[dict[str, Any]] = []
+    # Every answer says the conversation's language, so the page can show its own words (Quick exit, the
+    # placeholder, card labels) in it.
     if conversation.delete_pending:
         await store.set_delete_pending(conversation.id, False)
         if is_confirmation(text) or is_delete_request(text):
             counts = await _erase(request, conversation.id)
             return web.json_response({"messages": [{"text": gateway_text("erased", language)}],
-                                      "erased": counts})
+                                      "erased": counts, "language": language})
         lead = [{"text": gateway_text("delete_kept", language)}]
         if is_refusal(text):
-            return web.json_response({"messages": lead})
+            return web.json_response({"messages": lead, "language": language})
     elif is_delete_request(text):
         await store.set_delete_pending(conversation.id, True)
+        buttons = [{"title": gateway_text("delete_yes", language), "payload": "yes"},
+                   {"title": gateway_text("delete_no", language), "payload": "no"}]
         return web.json_response({"messages": [{"text": gateway_text("delete_confirm", language),
-                                                "buttons": [{"title": "Yes, erase it", "payload": "yes"},
-                                                            {"title": "No, keep it", "payload": "no"}]}]})
+                                                "buttons": buttons}], "language": language})
     try:
         messages = await request.app[CORE].handle(conversation.id, text, conversation.channel, language,
                                                   handoff=handoff, client_key=client_key)
     except DuplicateMessage:  # the same message, sent again while the first was still being answered
-        return _answered_before(await store.replies_to(conversation.id, client_key or "") or [])
-    return web.json_response({"messages": lead + messages})
+        return _answered_before(await store.replies_to(conversation.id, client_key or "") or [], language)
+    return web.json_response({"messages": lead + messages, "language": language})
 
 
 @routes.delete("/api/conversations/{conversation_id}")
@@ -131,9 +129,10 @@ async def _erase(request: web.Request, conversation_id: str) -> dict[str, int]:
     return report.to_dict()
 
 
-def _answered_before(replies: list[Message]) -> web.Response:
+def _answered_before(replies: list[Message], language: str) -> web.Response:
     """The replies a message got the first time it arrived: a client sending it again gets them again."""
-    return web.json_response({"messages": [m.payload or {"text": m.text} for m in replies], "repeated": True})
+    return web.json_response({"messages": [m.payload or {"text": m.text} for m in replies], "repeated": True,
+                              "language": language})
 
 
 async def _read_text(request: web.Request, max_chars: int) -> tuple[str, str | None, str | None]:

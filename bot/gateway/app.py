@@ -20,7 +20,7 @@ from bot.crisis.screen import CrisisScreen
 from bot.desk.accounts import DeskAccounts, LoginLimiter
 from bot.desk.audit import AuditLog
 from bot.engine import EngineClient
-from bot.gateway import api, health, stream
+from bot.gateway import api, health, proxies, stream
 from bot.gateway.keys import (
     ACCOUNTS,
     AUDIT,
@@ -58,7 +58,10 @@ LIMITED_PREFIXES = ("/api/", "/desk/api/")
 
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     """`clock` is for tests that need time to pass (the handoff must not care how long anyone was silent)."""
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[security_headers, address_limit])
+    # The client's real address first (behind a load balancer), so every limit below counts the right one.
+    app = web.Application(client_max_size=settings.max_body_bytes,
+                          middlewares=[proxies.middleware(proxies.parse_networks(settings.trusted_proxies)),
+                                       security_headers, address_limit])
     app[SETTINGS] = settings
     app[CLOCK] = clock or utc_now
     app[LIMITS] = Limits(settings)
@@ -90,14 +93,14 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings, clock = app[SETTINGS], app[CLOCK]
     store = await open_store(settings)
     http = aiohttp.ClientSession()
-    engine = EngineClient(http, settings.rasa_url, settings.bridge_secret, settings.engine_timeout_s)
+    engine = EngineClient(http, settings.rasa_urls, settings.bridge_secret, settings.engine_timeout_s)
     hub = LiveHub()
     if settings.redis_url:
         hub.relay = RedisRelay(settings.redis_url, channel_for(settings.sync_database_url, str(settings.data_dir)),
                                hub.relayed)
         await hub.relay.start()
     handoffs = HandoffService(store, clock)
-    gate = HandoffGate(handoffs, hub, store, settings.desk_hours)
+    gate = HandoffGate(handoffs, hub, store, settings.desk_hours, desk_hours_es=settings.desk_hours_es)
     app[STORE], app[HTTP], app[HUB], app[HANDOFFS], app[GATE] = store, http, hub, handoffs, gate
     app[ACCOUNTS] = DeskAccounts(store, clock)
     app[AUDIT] = AuditLog(store, clock)

@@ -77,6 +77,10 @@ class HandoffGate:
     store: ConversationStore
     desk_hours: str
     outbound: list[Outbound] = field(default_factory=list)
+    desk_hours_es: str | None = None  # told to Spanish conversations; None: `desk_hours` as written
+
+    def hours(self, language: str) -> str:
+        return self.desk_hours_es if language == "es" and self.desk_hours_es else self.desk_hours
     _queue_dirty: bool = field(default=False, repr=False)
     _queue_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -127,7 +131,7 @@ class HandoffGate:
         where they are in line, or, when nobody is on duty, when the team is in and who answers 24/7."""
         advocates = await self.service.on_duty()
         if advocates == 0:
-            return [{"text": gateway_text_with("handoff_no_advocate", language, hours=self.desk_hours)}]
+            return [{"text": gateway_text_with("handoff_no_advocate", language, hours=self.hours(language))}]
         await self.service.request(conversation_id, "crisis" if priority == "crisis" else "normal")
         position = await self.service.position(conversation_id) or 1
         minutes = await self.service.estimated_wait_minutes(position, advocates)
@@ -142,7 +146,7 @@ class HandoffGate:
     # ----------------------------------------------------------------------------- desk → youth
     async def tell_youth(self, conversation_id: str, key: str, language: str = "en", **values: Any) -> Message:
         """A notice from the desk side (joined, transferred, back to the bot …), stored and pushed live."""
-        text = gateway_text_with(key, language, hours=self.desk_hours, **values)
+        text = gateway_text_with(key, language, hours=self.hours(language), **values)
         message = await self.store.add_message(conversation_id, "desk", {"text": text})
         await self.hub.to_youth(conversation_id, youth_event(message))
         await self._deliver(conversation_id, message)

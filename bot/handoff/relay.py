@@ -60,13 +60,13 @@ class RedisRelay:
         self._queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_LIMIT)
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
-        self._publisher_ok = False
+        self._publishing = asyncio.Event()
         self.dropped = 0
 
     @property
     def connected(self) -> bool:
         """Subscribed and able to publish: what /readyz reports."""
-        return self._subscribed.is_set() and self._publisher_ok
+        return self._subscribed.is_set() and self._publishing.is_set()
 
     def _client(self) -> Redis:
         # No retries inside the client: the loops below retry, and a call must fail fast while Redis is down.
@@ -74,12 +74,12 @@ class RedisRelay:
                               retry=None, health_check_interval=10)
 
     async def start(self, wait_s: float = CONNECT_TIMEOUT_S) -> None:
-        """Start listening and publishing. Waits briefly for the first subscription (so a gateway that
-        starts with Redis up relays from its first request) but starts anyway when Redis is down."""
+        """Start listening and publishing. Waits briefly for both connections (so a gateway that starts with
+        Redis up relays from its first request) but starts anyway when Redis is down."""
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._listen()), loop.create_task(self._publish_loop())]
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._subscribed.wait(), wait_s)
+            await asyncio.wait_for(asyncio.gather(self._subscribed.wait(), self._publishing.wait()), wait_s)
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -113,7 +113,7 @@ class RedisRelay:
             client = self._client()
             try:
                 await client.ping()
-                self._publisher_ok = True
+                self._publishing.set()
                 delay = RECONNECT_MIN_S
                 while True:
                     if pending is None:
@@ -126,10 +126,10 @@ class RedisRelay:
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as problem:
-                if self._publisher_ok:
+                if self._publishing.is_set():
                     log.warning("Redis publish failed; reconnecting", extra={"event": "relay_down",
                                                                              "error": type(problem).__name__})
-                self._publisher_ok = False
+                self._publishing.clear()
                 self._discard_queued()
             finally:
                 with contextlib.suppress(Exception):

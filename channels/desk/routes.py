@@ -54,6 +54,14 @@ def error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+class Refusal(Exception):
+    """A desk request that cannot be done; `desk_api` answers it as `{"error": message}` with `status`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
 # ------------------------------------------------------------------------------------------- access
 async def current_identity(request: web.Request) -> DeskIdentity | None:
     return await request.app[ACCOUNTS].identify(request.cookies.get(SESSION_COOKIE, ""))
@@ -78,7 +86,10 @@ def desk_api(*, write: bool = False, supervisor: bool = False) -> Callable[[Hand
                 return error(403, "missing or wrong CSRF token")
             if supervisor and not who.is_supervisor:
                 return error(403, "supervisors only")
-            return await handler(request, who)
+            try:
+                return await handler(request, who)
+            except Refusal as refusal:
+                return error(refusal.status, refusal.message)
         return wrapped
     return decorate
 
@@ -96,18 +107,42 @@ async def _body(request: web.Request) -> tuple[dict[str, Any] | None, web.Respon
     return (None, error(400, problem)) if problem else (body, None)
 
 
-async def _item(request: web.Request, who: DeskIdentity, *, own: bool = False
-                ) -> tuple[QueueItem | None, web.Response | None]:
+async def _form(request: web.Request, parse: Callable[[dict[str, Any]], forms.Result]) -> Any:
+    """The request's JSON body through one of `forms`' parsers; a 400 with the parser's reason if it fails."""
+    body, problem = forms.parse_json(await request.read())
+    if problem:
+        raise Refusal(400, problem)
+    value, reason = parse(body or {})
+    if reason:
+        raise Refusal(400, reason)
+    return value
+
+
+async def _item(request: web.Request, who: DeskIdentity, *, own: bool = False) -> QueueItem:
     handoff_id = forms.parse_id(request.match_info["handoff_id"])
     item = await request.app[HANDOFFS].item(handoff_id) if handoff_id else None
     if item is None:
-        return None, error(404, "no such conversation")
+        raise Refusal(404, "no such conversation")
     if not can_view(who, item):
-        return None, error(403, "this conversation is with another advocate")
+        raise Refusal(403, "this conversation is with another advocate")
     if own and not owns(who, item):
-        return None, error(409 if who.is_supervisor or item.advocate_id == who.id else 403,
-                           "claim this conversation first")
-    return item, None
+        raise Refusal(409 if who.is_supervisor or item.advocate_id == who.id else 403, "claim this conversation first")
+    return item
+
+
+def _holder_or_supervisor(who: DeskIdentity, item: QueueItem, supervisor_states: tuple[str, ...],
+                          doing: str) -> None:
+    if not (owns(who, item) or (who.is_supervisor and item.state in supervisor_states)):
+        raise Refusal(403, f"only the advocate with this conversation (or a supervisor) can {doing}")
+
+
+async def _changed(request: web.Request, who: DeskIdentity, item: QueueItem, action: str, youth_text: str | None,
+                   **details: Any) -> None:
+    """After a handoff changed hands or state: the audit entry, a word to the youth, and every desk told."""
+    await request.app[AUDIT].record(action, who.id, who.name, item.handoff_id, **details)
+    if youth_text is not None:
+        await request.app[GATE].tell_youth(item.conversation_id, youth_text, item.language)
+    await _after_change(request, item.handoff_id)
 
 
 # --------------------------------------------------------------------------------------------- pages
@@ -199,12 +234,7 @@ async def me(request: web.Request, who: DeskIdentity) -> web.Response:
 @routes.post("/desk/api/duty")
 @desk_api(write=True)
 async def duty(request: web.Request, who: DeskIdentity) -> web.Response:
-    body, problem = await _body(request)
-    if problem:
-        return problem
-    on_duty, reason = forms.parse_duty(body or {})
-    if reason:
-        return error(400, reason)
+    on_duty = await _form(request, forms.parse_duty)
     await request.app[ACCOUNTS].set_duty(who.id, on_duty)
     await request.app[AUDIT].record("duty", who.id, who.name, on_duty=on_duty)
     if not on_duty and await request.app[HANDOFFS].on_duty() == 0:
@@ -232,9 +262,7 @@ async def advocates(request: web.Request, who: DeskIdentity) -> web.Response:
 @routes.get("/desk/api/handoffs/{handoff_id}")
 @desk_api()
 async def transcript(request: web.Request, who: DeskIdentity) -> web.Response:
-    item, problem = await _item(request, who)
-    if problem or item is None:
-        return problem or error(404, "no such conversation")
+    item = await _item(request, who)
     store = request.app[STORE]
     messages = [desk_message(m) for m in await store.messages(item.conversation_id)]
     async with store.sessions() as session:
@@ -266,11 +294,9 @@ async def claim(request: web.Request, who: DeskIdentity) -> web.Response:
         return error(404, "no such conversation")
     if not await request.app[HANDOFFS].claim(item.handoff_id, who.id):
         return error(409, "someone else has already picked this up")
-    await request.app[AUDIT].record("claim", who.id, who.name, item.handoff_id, level=item.level)
     if not who.on_duty:
         await request.app[ACCOUNTS].set_duty(who.id, True)
-    await request.app[GATE].tell_youth(item.conversation_id, "handoff_joined", item.language)
-    await _after_change(request, item.handoff_id)
+    await _changed(request, who, item, "claim", "handoff_joined", level=item.level)
     return web.json_response({"ok": True})
 
 
@@ -285,12 +311,7 @@ async def reply(request: web.Request, who: DeskIdentity) -> web.Response:
         return error(404, "no such conversation")
     if handoff.state != "with_advocate" or handoff.advocate_id != who.id:
         return error(409 if who.is_supervisor else 403, "claim this conversation first")
-    body, problem = await _body(request)
-    if problem:
-        return problem
-    text, reason = forms.parse_text(body or {})
-    if reason:
-        return error(400, reason)
+    text = await _form(request, forms.parse_text)
     audit = request.app[AUDIT]
     message = await request.app[GATE].advocate_says(
         handoff, text, also=lambda m: [audit.entry("message", who.id, who.name, handoff.id, message_id=m.id)])
@@ -310,16 +331,8 @@ async def directory_search(request: web.Request, who: DeskIdentity) -> web.Respo
 @routes.post("/desk/api/handoffs/{handoff_id}/resources")
 @desk_api(write=True)
 async def send_resource(request: web.Request, who: DeskIdentity) -> web.Response:
-    item, problem = await _item(request, who, own=True)
-    if problem or item is None:
-        return problem or error(404, "no such conversation")
-    body, problem = await _body(request)
-    if problem:
-        return problem
-    parsed, reason = forms.parse_resource(body or {})
-    if reason:
-        return error(400, reason)
-    resource_id, query = parsed
+    item = await _item(request, who, own=True)
+    resource_id, query = await _form(request, forms.parse_resource)
     # The card comes from the directory, never from the page: search again and take that result.
     cards, _ = await request.app[DIRECTORY].find_async(query)
     card = next((c for c in cards if c["id"] == resource_id), None)
@@ -338,15 +351,8 @@ async def send_resource(request: web.Request, who: DeskIdentity) -> web.Response
 @routes.post("/desk/api/handoffs/{handoff_id}/notes")
 @desk_api(write=True)
 async def add_note(request: web.Request, who: DeskIdentity) -> web.Response:
-    item, problem = await _item(request, who)
-    if problem or item is None:
-        return problem or error(404, "no such conversation")
-    body, problem = await _body(request)
-    if problem:
-        return problem
-    text, reason = forms.parse_text(body or {})
-    if reason:
-        return error(400, reason)
+    item = await _item(request, who)
+    text = await _form(request, forms.parse_text)
     # Notes are kept with the conversation and shown to other advocates: what identifies the youth goes.
     text = default_redactor().redact(text)
     clock = request.app[HANDOFFS].clock
@@ -362,80 +368,52 @@ async def add_note(request: web.Request, who: DeskIdentity) -> web.Response:
 @routes.post("/desk/api/handoffs/{handoff_id}/transfer")
 @desk_api(write=True)
 async def transfer(request: web.Request, who: DeskIdentity) -> web.Response:
-    item, problem = await _item(request, who)
-    if problem or item is None:
-        return problem or error(404, "no such conversation")
-    if not (owns(who, item) or (who.is_supervisor and item.state == "with_advocate")):
-        return error(403, "only the advocate with this conversation (or a supervisor) can transfer it")
-    body, problem = await _body(request)
-    if problem:
-        return problem
-    to_id, reason = forms.parse_transfer(body or {})
-    if reason:
-        return error(400, reason)
+    item = await _item(request, who)
+    _holder_or_supervisor(who, item, ("with_advocate",), "transfer it")
+    to_id = await _form(request, forms.parse_transfer)
     target = await request.app[ACCOUNTS].user(to_id)
     if target is None or not target.active or target.id == item.advocate_id:
         return error(400, "pick another advocate")
     moved = await request.app[HANDOFFS].transfer(item.handoff_id, None if who.is_supervisor else who.id, target.id)
     if not moved:
         return error(409, "this conversation changed meanwhile; reload it")
-    await request.app[AUDIT].record("transfer", who.id, who.name, item.handoff_id, to=target.name)
-    await request.app[GATE].tell_youth(item.conversation_id, "handoff_transferred", item.language)
     await request.app[HUB].to_user(target.id, {"type": "transferred", "handoff_id": item.handoff_id,
                                                "by": who.name})
-    await _after_change(request, item.handoff_id)
+    await _changed(request, who, item, "transfer", "handoff_transferred", to=target.name)
     return web.json_response({"ok": True})
 
 
 @routes.post("/desk/api/handoffs/{handoff_id}/requeue")
 @desk_api(write=True)
 async def requeue(request: web.Request, who: DeskIdentity) -> web.Response:
-    item, problem = await _item(request, who)
-    if problem or item is None:
-        return problem or error(404, "no such conversation")
-    if not (owns(who, item) or (who.is_supervisor and item.state == "with_advocate")):
-        return error(403, "only the advocate with this conversation (or a supervisor) can do that")
+    item = await _item(request, who)
+    _holder_or_supervisor(who, item, ("with_advocate",), "do that")
     if not await request.app[HANDOFFS].requeue(item.handoff_id, None if who.is_supervisor else who.id):
         return error(409, "this conversation changed meanwhile; reload it")
-    await request.app[AUDIT].record("requeue", who.id, who.name, item.handoff_id)
-    await request.app[GATE].tell_youth(item.conversation_id, "handoff_requeued", item.language)
-    await _after_change(request, item.handoff_id)
+    await _changed(request, who, item, "requeue", "handoff_requeued")
     return web.json_response({"ok": True})
 
 
 @routes.post("/desk/api/handoffs/{handoff_id}/wrap")
 @desk_api(write=True)
 async def wrap_up(request: web.Request, who: DeskIdentity) -> web.Response:
-    item, problem = await _item(request, who)
-    if problem or item is None:
-        return problem or error(404, "no such conversation")
-    if not (owns(who, item) or (who.is_supervisor and item.state in ("with_advocate", "queued"))):
-        return error(403, "only the advocate with this conversation (or a supervisor) can wrap it up")
-    body, problem = await _body(request)
-    if problem:
-        return problem
-    parsed, reason = forms.parse_wrap_up(body or {}, desk_content()["outcomes"])
-    if reason:
-        return error(400, reason)
-    tags, to_state = parsed
+    item = await _item(request, who)
+    _holder_or_supervisor(who, item, ("with_advocate", "queued"), "wrap it up")
+    tags, to_state = await _form(request, lambda body: forms.parse_wrap_up(body, desk_content()["outcomes"]))
     released = await request.app[HANDOFFS].release(item.handoff_id, None if who.is_supervisor else who.id,
                                                    to_state, tags)
     if not released:
         return error(409, "this conversation changed meanwhile; reload it")
-    await request.app[AUDIT].record("close" if to_state == "closed" else "return_to_bot", who.id, who.name,
-                                    item.handoff_id, outcome=tags)
-    key = "handoff_closed" if to_state == "closed" else "handoff_back_to_bot"
-    await request.app[GATE].tell_youth(item.conversation_id, key, item.language)
-    await _after_change(request, item.handoff_id)
+    closed = to_state == "closed"
+    await _changed(request, who, item, "close" if closed else "return_to_bot",
+                   "handoff_closed" if closed else "handoff_back_to_bot", outcome=tags)
     return web.json_response({"ok": True, "state": to_state})
 
 
 @routes.post("/desk/api/handoffs/{handoff_id}/dismiss")
 @desk_api(write=True)
 async def dismiss(request: web.Request, who: DeskIdentity) -> web.Response:
-    item, problem = await _item(request, who)
-    if problem or item is None:
-        return problem or error(404, "no such conversation")
+    item = await _item(request, who)
     if item.state != "flagged" or not await request.app[HANDOFFS].dismiss(item.handoff_id):
         return error(409, "only a flagged conversation the bot is handling can be dismissed")
     await request.app[AUDIT].record("dismiss", who.id, who.name, item.handoff_id)

@@ -45,6 +45,19 @@ _MIDDLE_DOT = re.compile(r"\s*·\s*")
 
 ChatMessage = Mapping[str, Any]
 
+# The few words the channel adds around a card and a set of choices, per conversation language (the card's
+# own facts — hours, "opens 8am tomorrow" — come from the directory already in that language).
+LABELS: dict[str, dict[str, str]] = {
+    "en": {"call": "Call", "text": "Text", "open_24_7": "Open 24/7", "open_now": "Open now", "opens": "Opens",
+           "closed_now": "Closed now", "reply": "Reply", "or": "or"},
+    "es": {"call": "Llama al", "text": "Manda texto al", "open_24_7": "Abierto 24/7", "open_now": "Abierto ahora",
+           "opens": "Abre", "closed_now": "Cerrado ahora", "reply": "Responde", "or": "o"},
+}
+
+
+def _labels(language: str) -> dict[str, str]:
+    return LABELS.get(language, LABELS["en"])
+
 
 @dataclass(frozen=True, slots=True)
 class Choice:
@@ -93,21 +106,22 @@ def segments(text: str) -> int:
 _CITY_IN_ADDRESS = re.compile(r",\s*([^,]+?),\s*CA\b")
 
 
-def card_lines(card: Mapping[str, Any]) -> str:
+def card_lines(card: Mapping[str, Any], language: str = "en") -> str:
     """A resource card in a few lines. The directory's phone numbers are quoted as the card gives them."""
+    words = _labels(language)
     lines = [str(card.get("name") or card.get("organization") or "").strip()]
     if card.get("alert"):
         lines.append(f"! {card['alert']}")
     reach = []
     if card.get("phone"):
-        reach.append(f"Call {card['phone']}")
+        reach.append(f"{words['call']} {card['phone']}")
     if card.get("text"):
-        reach.append(f"Text {card['text']}")
+        reach.append(f"{words['text']} {card['text']}")
     if reach:
         lines.append(", ".join(reach))
     elif card.get("url"):
         lines.append(str(card["url"]))
-    status = _status(card)
+    status = _status(card, words)
     if status:
         lines.append(status)
     where = _where(card, walk_in_only=not reach)
@@ -116,12 +130,14 @@ def card_lines(card: Mapping[str, Any]) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _status(card: Mapping[str, Any]) -> str:
+def _status(card: Mapping[str, Any], words: Mapping[str, str]) -> str:
     hours = str(card.get("hours") or "").strip()
     if card.get("open_now") is True:
-        return "Open 24/7" if hours == "24/7" else "Open now" + (f" ({hours})" if hours and len(hours) <= 40 else "")
+        if hours == "24/7":
+            return words["open_24_7"]
+        return words["open_now"] + (f" ({hours})" if hours and len(hours) <= 40 else "")
     if card.get("open_now") is False:
-        return f"Opens {card['opens_next']}" if card.get("opens_next") else "Closed now"
+        return f"{words['opens']} {card['opens_next']}" if card.get("opens_next") else words["closed_now"]
     return hours if len(hours) <= 60 else ""
 
 
@@ -142,11 +158,12 @@ def _where(card: Mapping[str, Any], walk_in_only: bool) -> str:
     return place
 
 
-def _choice_prompt(choices: Sequence[Choice]) -> str:
+def _choice_prompt(choices: Sequence[Choice], language: str = "en") -> str:
+    words = _labels(language)
     lines = [f"{c.number}) {c.title}" for c in choices]
     numbers = [str(c.number) for c in choices]
-    reply = numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} or {numbers[-1]}"
-    return "\n".join([*lines, f"Reply {reply}."])
+    reply = numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} {words['or']} {numbers[-1]}"
+    return "\n".join([*lines, f"{words['reply']} {reply}."])
 
 
 def offered_choices(messages: Iterable[ChatMessage]) -> list[Choice]:
@@ -166,17 +183,19 @@ def offered_choices(messages: Iterable[ChatMessage]) -> list[Choice]:
 # -- the reply -----------------------------------------------------------------------------------------
 
 
-def render(messages: Sequence[ChatMessage], max_chars: int = MAX_BODY_CHARS) -> SmsReply:
-    """The bot's messages for one inbound text, as SMS bodies (usually one) and the choices they offer."""
+def render(messages: Sequence[ChatMessage], max_chars: int = MAX_BODY_CHARS, language: str = "en") -> SmsReply:
+    """The bot's messages for one inbound text, as SMS bodies (usually one) and the choices they offer, with
+    the channel's own words ("Reply 1 or 2", "Call", "Open now") in the conversation's language."""
     blocks: list[str] = []
     for message in messages:
         text = str(message.get("text") or "").strip()
         if text:
             blocks.append(text)
-        blocks.extend(card_lines(card) for card in message.get("resources") or [] if isinstance(card, Mapping))
+        blocks.extend(card_lines(card, language) for card in message.get("resources") or []
+                      if isinstance(card, Mapping))
     choices = offered_choices(messages)
     if choices:
-        blocks.append(_choice_prompt(choices))
+        blocks.append(_choice_prompt(choices, language))
     body = gsm_friendly("\n\n".join(b for b in blocks if b.strip()))
     return SmsReply(bodies=split_body(body, max_chars) if body.strip() else [], choices=choices)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.conversation import conversation_language
 from bot.gateway.keys import CORE, ERASURE, GATE, HANDOFFS, HTTP, LIMITS, STORE
 from bot.gateway.limits import RateLimiter
 from bot.privacy.pseudonym import PhoneKeys
@@ -98,12 +99,22 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     conversations = SmsConversations(store, wiring.sealer)
     wiring.conversations = conversations
 
+    async def language_of(key: str, body: str, remember: bool) -> str:
+        # The same rule as the web API (one function): the phone's conversation keeps its language.
+        conversation_id = await conversations.conversation_of_key(key)
+        conversation = await store.conversation(conversation_id) if conversation_id else None
+        return await conversation_language(store, conversation, body, remember=remember)
+
     async def core(turn: SmsTurn) -> list[dict[str, Any]]:
         if not app[LIMITS].senders.allow(f"sms:{turn.lookup_key}"):
             log.info("sms sender rate limited")
-            return [{"text": gateway_text("rate_limited")}]
+            return [{"text": gateway_text("rate_limited", turn.language)}]
         conversation_id = await conversations.conversation_for(turn.lookup_key)
-        return await app[CORE].handle(conversation_id, turn.raw_text, "sms", redacted=turn.text)
+        conversation = await store.conversation(conversation_id)
+        if conversation is not None and conversation.language != turn.language:
+            # Just started by this message (language_of had no conversation to store it in).
+            await store.set_language(conversation_id, turn.language)
+        return await app[CORE].handle(conversation_id, turn.raw_text, "sms", turn.language, redacted=turn.text)
 
     async def erase(key: str) -> None:
         conversation_id = await conversations.conversation_of_key(key)
@@ -119,7 +130,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 
     wiring.handler = SmsHandler(keys=wiring.keys, state=SqlSmsState(store), redactor=default_redactor(),
                                 core=core, erase=erase, remember_number=conversations.remember_number,
-                                own_keyword_replies=wiring.own_keyword_replies)
+                                own_keyword_replies=wiring.own_keyword_replies, language_of=language_of)
     client = TwilioRestClient(app[HTTP], wiring.twilio)
     worker = SmsOutboxWorker(store, wiring.sealer, client)
     wiring.outbox = worker

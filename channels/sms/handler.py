@@ -4,12 +4,14 @@
    message must not be stored twice);
 2. the phone number becomes a keyed hash straight away (bot.privacy.pseudonym); the number itself only
    goes to `remember_number`, which seals it (bot.privacy.sealed);
-3. carrier keywords (STOP/START/HELP, Twilio's OptOutType when present) and "delete my messages"
+3. the conversation's language (bot.conversation.conversation_language, as on the web: read from the first
+   messages, remembered, switched by "español"/"english"), so keyword replies are in it too;
+4. carrier keywords (STOP/START/HELP, Twilio's OptOutType when present) and "delete my messages"
    with its confirmation; while opted out nothing is processed, stored or sent;
-4. a numbered reply becomes the payload of the button it chose;
-5. redaction; the conversation core gets the redacted text to store and hand to the engine, and the raw
+5. a numbered reply becomes the payload of the button it chose;
+6. redaction; the conversation core gets the redacted text to store and hand to the engine, and the raw
    text only in memory, for the crisis screen;
-6. the reply rendered for SMS, and its choices remembered for the next message.
+7. the reply rendered for SMS (in the conversation's language), and its choices remembered for the next message.
 
 The state and the conversation core are protocols, so the lead wires them to the gateway store and
 ConversationCore after the desk rewrite (issue 13); `InMemorySmsState` is for tests and a laptop.
@@ -26,7 +28,7 @@ from typing import Any, Protocol
 from bot.privacy.pseudonym import PhoneKeys
 from bot.privacy.redact import Redactor
 from channels.sms.format import Choice, choice_payload, render
-from channels.sms.keywords import Keyword, classify, is_confirmation, is_refusal, sms_text
+from channels.sms.keywords import Keyword, classify, is_confirmation, is_refusal, normalize, sms_text
 from channels.sms.twilio_webhook import InboundSms
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class SmsTurn:
     text: str  # redacted: the only form that may be stored, logged or sent to the engine
     raw_text: str = field(repr=False)  # in memory only, for the crisis screen
     channel: str = "sms"
+    language: str = "en"  # the conversation's, for this message (the handler already decided and stored it)
 
 
 class SmsState(Protocol):
@@ -102,6 +105,9 @@ class InMemorySmsState:
 Core = Callable[[SmsTurn], Awaitable[list[dict[str, Any]]]]
 Eraser = Callable[[str], Awaitable[None]]
 NumberKeeper = Callable[[str, str], Awaitable[None]]
+# (lookup_key, body, remember) → the language to answer in; with `remember`, kept with the phone's
+# conversation when it has one (not while opted out: then nothing of a message is stored).
+LanguageOf = Callable[[str, str, bool], Awaitable[str]]
 
 
 @dataclass
@@ -117,7 +123,9 @@ class SmsHandler:
     # Twilio's default opt-out handling answers STOP/START itself; with Advanced Opt-Out off and our own
     # texts wanted (they name a 24/7 line), set True.
     own_keyword_replies: bool = False
+    # Without `language_of` (a laptop, unit tests) every reply is in `language`.
     language: str = "en"
+    language_of: LanguageOf | None = None
 
     async def handle(self, sms: InboundSms) -> list[str]:
         if not await self.state.first_delivery(sms.message_sid):
@@ -128,18 +136,21 @@ class SmsHandler:
         except ValueError:
             log.warning("sms from a sender that is not a phone number ignored")
             return []
-        keyword = _TWILIO_OPT_OUT_TYPES.get(sms.opt_out_type or "") or classify(
-            sms.body, opted_out=await self.state.opted_out(key))
+        opted_out = await self.state.opted_out(key)
+        language = (self.language if self.language_of is None
+                    else await self.language_of(key, sms.body, not opted_out))
+        keyword = _TWILIO_OPT_OUT_TYPES.get(sms.opt_out_type or "") or classify(sms.body, opted_out=opted_out)
         if keyword is Keyword.OPT_OUT:
             await self.state.set_opted_out(key, True)
             await self.state.set_choices(key, [])
             log.info("sms opt-out")
-            return [sms_text("opted_out", self.language)] if self.own_keyword_replies else []
+            return [sms_text("opted_out", language)] if self.own_keyword_replies else []
         if keyword is Keyword.OPT_IN:
             await self.state.set_opted_out(key, False)
-            return [sms_text("opted_in", self.language)] if self.own_keyword_replies else []
+            return [sms_text("opted_in", language)] if self.own_keyword_replies else []
         if keyword is Keyword.HELP:
-            return [sms_text("help", self.language)]
+            # "AYUDA" is asking for the Spanish help, whatever the conversation was in so far.
+            return [sms_text("help", "es" if normalize(sms.body) == "ayuda" else language)]
         if await self.state.opted_out(key):
             # Nothing is processed, stored or sent until START: Twilio would block any reply anyway.
             return []
@@ -150,25 +161,25 @@ class SmsHandler:
                 await self.erase(key)
                 await self.state.set_choices(key, [])
                 log.info("sms conversation erased on request")
-                return [sms_text("erased", self.language)]
+                return [sms_text("erased", language)]
             # "Anything else keeps it" — and anything else is also a message, so it is answered as one.
             if is_refusal(sms.body):
-                return [sms_text("delete_kept", self.language)]
-            prefix.append({"text": sms_text("delete_kept", self.language)})
+                return [sms_text("delete_kept", language)]
+            prefix.append({"text": sms_text("delete_kept", language)})
         elif keyword is Keyword.DELETE:
             await self.state.set_delete_pending(key, True)
-            return [sms_text("delete_confirm", self.language)]
+            return [sms_text("delete_confirm", language)]
         await self.remember_number(key, sms.from_number)
         if sms.num_media:
-            prefix.append({"text": sms_text("media_not_read", self.language)})
+            prefix.append({"text": sms_text("media_not_read", language)})
             if not sms.body.strip():
-                return render(prefix).bodies
+                return render(prefix, language=language).bodies
         payload = choice_payload(sms.body, await self.state.choices(key))
         if payload is not None:
-            turn = SmsTurn(lookup_key=key, text=payload, raw_text=payload)
+            turn = SmsTurn(lookup_key=key, text=payload, raw_text=payload, language=language)
         else:
-            turn = SmsTurn(lookup_key=key, text=self.redactor.redact(sms.body), raw_text=sms.body)
+            turn = SmsTurn(lookup_key=key, text=self.redactor.redact(sms.body), raw_text=sms.body, language=language)
         messages = await self.core(turn)
-        reply = render([*prefix, *messages])
+        reply = render([*prefix, *messages], language=language)
         await self.state.set_choices(key, reply.choices)
         return reply.bodies

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from bot.language import fold
 from bot.texts import language_texts
 from resources.hotlines import fill_lines
 
@@ -32,7 +33,8 @@ OPT_OUT_WORDS = frozenset(["stop", "stopall", "stop all", "unsubscribe", "cancel
                            "opt out", "optout"])
 OPT_IN_WORDS = frozenset(["start", "unstop"])
 OPT_IN_WHEN_OPTED_OUT = frozenset(["yes"])
-HELP_WORDS = frozenset(["help", "info"])
+# "ayuda" alone is the Spanish HELP: the same help text (which names the 24/7 lines), in Spanish.
+HELP_WORDS = frozenset(["help", "info", "ayuda"])
 
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")
 _INNER_SEPARATORS = re.compile(r"[\s\-_]+")
@@ -59,18 +61,51 @@ _DELETE = re.compile(
 )
 
 
-# Answers to "Erase this whole conversation?"
-CONFIRM_WORDS = frozenset(["yes", "y", "si", "sí", "yes delete", "yes erase", "yes erase it", "delete", "erase",
-                           "erase it", "confirm", "ok", "okay", "yes please", "yep", "yeah"])
-REFUSE_WORDS = frozenset(["no", "n", "nope", "no thanks", "keep", "keep it", "no keep it", "cancel", "nah"])
+# Spanish requests, matched on the folded text (accents off: "bórralo" and "borralo" are one word on a phone).
+# The same shape as the English: a polite lead-in, a verb of erasing, what to erase, a polite tail — the whole
+# message, so "no borres mis mensajes" and "él me hizo borrar mis mensajes" stay conversation.
+_POLITE_ES = (r"(?:por favor|porfa|plis|oye|hola|ok|si|solo|nomas|puedes|pueden|podrias|podrian|me puedes|"
+              r"me podrias|quiero|quisiera|necesito|ocupo|como|como puedo|como le hago para|quiero que)")
+_NOUNS_ES = (r"(?:mensajes?|msjs?|mensajitos|textos?|datos|chats?|conversacion(?:es)?|historial|informacion|info|"
+             r"numero|(?:numero de )?(?:telefono|celular|cel)|registros?)")
+_DELETE_ES = re.compile(
+    rf"(?:{_POLITE_ES}\s+)*"
+    r"(?:"
+    # Not "borre"/"elimine": folded, they are also "borré" (I deleted), which is news, not a request.
+    r"(?:borra|borrar|borren|elimina|eliminar|eliminen)"  # on its own
+    r"|(?:borra|borrar|borren|borro|elimina|eliminar|eliminen|quita|quitar|limpia|limpiar)"
+    r"(?:\s+(?:todos|todas|todo))?(?:\s+(?:mis|mi|los|las|el|la|esta|este|estos|estas|nuestros|nuestras|"
+    r"nuestra|nuestro))?(?:\s+(?:todos|todas))?"
+    rf"\s+{_NOUNS_ES}"
+    r"|(?:borra|borrar|borren|elimina|eliminar)\s+todo"
+    r"|(?:borralo|borrala|borralos|borralas|borrame|borrenme|eliminalo|eliminame)(?:\s+todo)?"
+    r"|(?:olvidame|olvidate de mi|olvidense de mi)"
+    r")"
+    r"(?:\s+(?:por favor|porfa|plis|ya|ahorita|ahora|gracias|de aqui|de tu sistema|de su sistema|tambien|"
+    r"todo|todos|completo|completa))*"
+)
+
+# Answers to "Erase this whole conversation?" (compared without outer punctuation, commas or accents: "Sí,
+# bórrala" is "si borrala").
+CONFIRM_WORDS = frozenset(["yes", "y", "si", "yes delete", "yes erase", "yes erase it", "delete", "erase",
+                           "erase it", "confirm", "ok", "okay", "yes please", "yep", "yeah",
+                           "si borrala", "borrala", "si borralo", "borralo", "si por favor", "si porfa", "claro",
+                           "si claro", "si borra todo", "confirmo", "dale", "simon"])
+REFUSE_WORDS = frozenset(["no", "n", "nope", "no thanks", "keep", "keep it", "no keep it", "cancel", "nah",
+                          "no dejala", "dejala", "no gracias", "mejor no", "no la borres", "no borres nada", "nel",
+                          "guardala", "no dejalo", "dejalo"])
+
+
+def _answer(body: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", fold(normalize(body)))).strip()
 
 
 def is_confirmation(body: str) -> bool:
-    return normalize(body) in CONFIRM_WORDS
+    return _answer(body) in CONFIRM_WORDS
 
 
 def is_refusal(body: str) -> bool:
-    return normalize(body) in REFUSE_WORDS
+    return _answer(body) in REFUSE_WORDS
 
 
 def normalize(text: str) -> str:
@@ -100,12 +135,13 @@ def classify(body: str, opted_out: bool = False) -> Keyword | None:
 
 
 def is_delete_request(body: str) -> bool:
-    """ "delete my messages", "pls erase everything", "can you delete this conversation?", "DELETE" — but not
-    "he made me delete my messages" or "don't delete my messages" (the request must be the whole message)."""
+    """ "delete my messages", "pls erase everything", "can you delete this conversation?", "DELETE", "borra mis
+    mensajes" — but not "he made me delete my messages", "don't delete my messages" or "no borres mis mensajes"
+    (the request must be the whole message)."""
     text = normalize(body).replace("’", "'")
     text = re.sub(r"[^\w\s']", " ", text)
     text = re.sub(r"\s+", " ", text).strip()
-    return bool(text) and _DELETE.fullmatch(text) is not None
+    return bool(text) and (_DELETE.fullmatch(text) is not None or _DELETE_ES.fullmatch(fold(text)) is not None)
 
 
 def _texts(language: str) -> dict[str, str]:

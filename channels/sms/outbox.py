@@ -30,6 +30,7 @@ from channels.sms.twilio_rest import TwilioRestClient, TwilioSendError
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 MAX_DELAY_S = 600.0
+CLAIM_LEASE_S = 120.0
 
 
 def _now() -> dt.datetime:
@@ -90,9 +91,21 @@ class SmsOutboxWorker:
 
     async def drain(self) -> int:
         """Send what is due; the number of rows finished (sent or dropped)."""
-        async with self.store.sessions() as session:
-            due = list(await session.scalars(select(SmsOutbox).where(SmsOutbox.next_attempt_at <= self.clock())
-                                             .order_by(SmsOutbox.id).limit(50)))
+        now = self.clock()
+        async with self.store.sessions.begin() as session:
+            due_ids = list(await session.scalars(select(SmsOutbox.id).where(SmsOutbox.next_attempt_at <= now)
+                                                 .order_by(SmsOutbox.id).limit(50)))
+            if not due_ids:
+                return 0
+            # Claimed for a lease: with several gateways, each worker sends a row once. Another worker's claim
+            # of the same rows re-checks the condition after ours commits (PostgreSQL) or waits its turn
+            # (SQLite) and gets none; a worker that dies mid-send leaves the row to be retried after the lease.
+            claimed = list(await session.scalars(
+                update(SmsOutbox).where(SmsOutbox.id.in_(due_ids), SmsOutbox.next_attempt_at <= now)
+                .values(next_attempt_at=now + dt.timedelta(seconds=CLAIM_LEASE_S)).returning(SmsOutbox.id)
+                .execution_options(synchronize_session=False)))
+            due = list(await session.scalars(select(SmsOutbox).where(SmsOutbox.id.in_(claimed))
+                                             .order_by(SmsOutbox.id)))
         finished = 0
         for row in due:
             finished += await self._send(row)
@@ -110,7 +123,9 @@ class SmsOutboxWorker:
             log.error("sms outbox: sealed number does not open (key rotated away?)", extra={"outbox_id": row.id})
             await self._drop(row.id)
             return 1
-        parts = render([row.payload]).bodies
+        conversation = await self.store.conversation(row.conversation_id)
+        # An advocate's card or choices read "Llama al …", "Responde 1 o 2" in a Spanish conversation.
+        parts = render([row.payload], language=conversation.language if conversation else "en").bodies
         for index in range(row.parts_sent, len(parts)):
             try:
                 await self.client.send(number, parts[index], idempotency_key=f"{row.idempotency_key}:{index}")

@@ -365,6 +365,15 @@ def upgrade() -> None:
     )
     _index('ix_service_category_code', 'service_category', ['category', 'service_id'])
 
+    _table('service_translation',
+    sa.Column('service_id', sa.String(length=120), nullable=False),
+    sa.Column('language', sa.String(length=10), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=True),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('source_url', sa.String(length=1000), nullable=False),
+    sa.ForeignKeyConstraint(['service_id'], ['service.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('service_id', 'language')
+    )
     _table('service_tag',
     sa.Column('service_id', sa.String(length=120), nullable=False),
     sa.Column('tag', sa.String(length=40), nullable=False),
@@ -376,6 +385,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     _drop_append_only_audit()
+    op.drop_table('service_translation')
     op.drop_table('service_tag')
     op.drop_index('ix_service_category_code', table_name='service_category')
 

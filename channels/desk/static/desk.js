@@ -58,14 +58,27 @@
     const state = item.state === "flagged" ? "flagged, with the bot" : item.state === "with_advocate" ? `with ${item.advocate || "an advocate"}` : "waiting";
     head.appendChild(el("span", "muted", `${state} · ${wait(item.waiting_s)}`));
     li.appendChild(head);
-    const facts = [item.channel, item.language];
-    if (item.priority === "crisis") facts.push("asked after a crisis reply");
-    li.appendChild(el("div", "muted", facts.join(" · ")));
+    const facts = el("div", "muted");
+    facts.appendChild(languageBadge(item.language));
+    const more = [item.channel];
+    if (item.priority === "crisis") more.push("asked after a crisis reply");
+    facts.appendChild(document.createTextNode(` · ${more.join(" · ")}`));
+    li.appendChild(facts);
     if (item.needs && item.needs.length) li.appendChild(el("div", "needs", `looking for: ${needsText(item)}`));
     if (item.categories.length) li.appendChild(el("div", "cats", item.categories.join(", ").replace(/_/g, " ")));
     if (item.evidence.length) li.appendChild(el("div", "evidence", `“${item.evidence.join("”, “")}”`));
     li.addEventListener("click", () => openConversation(item.handoff_id));
     return li;
+  }
+
+  // The conversation's language, spelled out so a bilingual advocate can pick the Spanish ones at a glance.
+  // The advocate writes in it themselves: nothing they send is translated.
+  const LANGUAGE_NAMES = { en: "English", es: "Español (Spanish)" };
+
+  function languageBadge(language) {
+    const badge = el("span", `lang lang-${language || "en"}`, LANGUAGE_NAMES[language] || language || "English");
+    badge.dataset.language = language || "en";
+    return badge;
   }
 
   function needsText(item) {
@@ -183,8 +196,9 @@
     $("conversation").dataset.handoff = handoffId;
     $("conv-title").textContent = `Conversation ${h.handoff_id}`;
     $("conv-state").textContent = h.state === "with_advocate" ? `with ${h.advocate || "an advocate"}` : h.state;
-    $("conv-meta").textContent = [h.channel, h.language, h.needs && h.needs.length ? `looking for: ${needsText(h)}` : "",
+    const meta = [h.channel, h.needs && h.needs.length ? `looking for: ${needsText(h)}` : "",
       h.categories.join(", ").replace(/_/g, " ")].filter(Boolean).join(" · ");
+    $("conv-meta").replaceChildren(languageBadge(h.language), document.createTextNode(` · ${meta}`));
     $("note-form").hidden = false;
     showLevel(h.level);
     $("transcript").replaceChildren();

@@ -16,11 +16,60 @@
   let lastPushedId = 0;
   let retryMs = 500;
 
-  const CATEGORY_LABELS = {
-    shelter: "Place to stay", drop_in: "Drop-in", food: "Food", medical: "Health care",
-    sexual_health: "Sexual health", mental_health: "Counseling", legal: "Legal help",
-    hotline: "24/7 line", csec_services: "Survivor support", caregiver_support: "Caregiver support",
+  // The page's own words in each conversation language. The server says which language the conversation is
+  // in with every answer; before the first message the browser's language decides.
+  const WORDS = {
+    en: {
+      title: "Help Chat", exit: "Quick exit", exitLabel: "Quick exit: leave this site now",
+      placeholder: "Type a message…", send: "Send", label: "Your message", log: "Conversation",
+      hint: 'Type "person" any time to reach a human. In danger now? Call 911.',
+      greeting: "Hi. I can help you find a safe place to stay, food, health care, legal help or someone to talk to in California. You don't need to give your name. What do you need?",
+      error: "Something went wrong. If you need someone now, call or text 988, or call 911 in danger.",
+      offline: "I can't reach the server. If you need someone now, call or text 988, or call 911 in danger.",
+      call: "Call", text: "Text", website: "Website", openNow: "Open now", opens: "Opens", closedNow: "Closed now",
+      away: (miles) => `${miles} mi away`, checked: "checked", source: "source", advocate: "Advocate",
+      categories: {
+        shelter: "Place to stay", drop_in: "Drop-in", food: "Food", medical: "Health care",
+        sexual_health: "Sexual health", mental_health: "Counseling", legal: "Legal help",
+        hotline: "24/7 line", csec_services: "Survivor support", caregiver_support: "Caregiver support",
+      },
+    },
+    es: {
+      title: "Chat de ayuda", exit: "Salida rápida", exitLabel: "Salida rápida: sal de este sitio ahora",
+      placeholder: "Escribe un mensaje…", send: "Enviar", label: "Tu mensaje", log: "Conversación",
+      hint: 'Escribe "persona" cuando quieras para hablar con alguien. ¿Estás en peligro? Llama al 911.',
+      greeting: "Hola. Te puedo ayudar a encontrar un lugar seguro para quedarte, comida, atención médica, ayuda legal o alguien con quien hablar en California. No tienes que decir tu nombre. ¿Qué necesitas?",
+      error: "Algo salió mal. Si necesitas a alguien ahorita, llama o manda un texto al 988 (marca 2 para español), o llama al 911 si estás en peligro.",
+      offline: "No me puedo conectar. Si necesitas a alguien ahorita, llama o manda un texto al 988 (marca 2 para español), o llama al 911 si estás en peligro.",
+      call: "Llamar al", text: "Mandar texto al", website: "Sitio web", openNow: "Abierto ahora", opens: "Abre",
+      closedNow: "Cerrado ahora", away: (miles) => `a ${miles} millas`, checked: "revisado", source: "fuente",
+      advocate: "Defensora",
+      categories: {
+        shelter: "Lugar para quedarte", drop_in: "Centro de día", food: "Comida", medical: "Atención médica",
+        sexual_health: "Salud sexual", mental_health: "Consejería", legal: "Ayuda legal",
+        hotline: "Línea 24/7", csec_services: "Apoyo para sobrevivientes", caregiver_support: "Apoyo para cuidadores",
+      },
+    },
   };
+  const browserLanguages = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"];
+  let language = /^es\b/i.test(String(browserLanguages[0] || "")) ? "es" : "en";
+  let words = WORDS[language];
+
+  function setLanguage(next) {
+    if (!WORDS[next]) return;
+    language = next;
+    words = WORDS[next];
+    document.documentElement.lang = next;
+    document.body.dataset.language = next;
+    document.getElementById("chat-title").textContent = words.title;
+    exitButton.textContent = words.exit;
+    exitButton.setAttribute("aria-label", words.exitLabel);
+    input.placeholder = words.placeholder;
+    sendButton.textContent = words.send;
+    document.getElementById("text-label").textContent = words.label;
+    document.getElementById("hint").textContent = words.hint;
+    log.setAttribute("aria-label", words.log);
+  }
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -71,37 +120,38 @@
     const contact = el("p", "contact");
     if (resource.phone) {
       const href = telHref(resource.phone_dial || resource.phone);
-      contact.appendChild(href ? link(href, `Call ${resource.phone}`) : el("span", null, resource.phone));
+      contact.appendChild(href ? link(href, `${words.call} ${resource.phone}`) : el("span", null, resource.phone));
     }
     if (resource.text) {
       const href = smsHref(resource.text);
-      contact.appendChild(href ? link(href, `Text ${resource.text}`) : el("span", null, `Text ${resource.text}`));
+      const label = `${words.text} ${resource.text}`;
+      contact.appendChild(href ? link(href, label) : el("span", null, label));
     }
     if (!resource.phone && !resource.text && resource.url) {
-      contact.appendChild(link(resource.url, "Website"));
+      contact.appendChild(link(resource.url, words.website));
     }
     if (contact.childNodes.length) card.appendChild(contact);
 
     if (resource.address) card.appendChild(el("p", "address", resource.address));
 
     const status = el("p", "status");
-    if (resource.open_now === true) status.appendChild(el("span", "badge open", "Open now"));
+    if (resource.open_now === true) status.appendChild(el("span", "badge open", words.openNow));
     if (resource.open_now === false) {
-      status.appendChild(el("span", "badge closed", resource.opens_next ? `Opens ${resource.opens_next}` : "Closed now"));
+      status.appendChild(el("span", "badge closed", resource.opens_next ? `${words.opens} ${resource.opens_next}` : words.closedNow));
     }
     if (resource.hours) status.appendChild(document.createTextNode(` ${resource.hours}`));
     if (status.childNodes.length) card.appendChild(status);
 
     const meta = el("p", "meta");
-    const label = CATEGORY_LABELS[resource.category] || "";
+    const category = words.categories[resource.category] || "";
     const bits = [];
-    if (label) bits.push(label);
-    if (typeof resource.distance_km === "number") bits.push(`${(resource.distance_km * 0.621).toFixed(1)} mi away`);
-    if (resource.verified_on) bits.push(`checked ${resource.verified_on}`);
+    if (category) bits.push(category);
+    if (typeof resource.distance_km === "number") bits.push(words.away((resource.distance_km * 0.621).toFixed(1)));
+    if (resource.verified_on) bits.push(`${words.checked} ${resource.verified_on}`);
     meta.textContent = bits.join(" · ");
     if (resource.source_url && /^https?:\/\//.test(resource.source_url)) {
       meta.appendChild(document.createTextNode(" · "));
-      meta.appendChild(link(resource.source_url, "source"));
+      meta.appendChild(link(resource.source_url, words.source));
     }
     card.appendChild(meta);
     return card;
@@ -132,7 +182,7 @@
     lastPushedId = message.id;
     if (message.sender === "advocate") {
       const bubble = el("div", "msg advocate");
-      bubble.appendChild(el("span", "who", "Advocate"));
+      bubble.appendChild(el("span", "who", words.advocate));
       if (message.text) bubble.appendChild(el("span", null, message.text));
       log.appendChild(bubble);
       if (Array.isArray(message.resources) && message.resources.length) {
@@ -197,8 +247,10 @@
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) {
-        showError(body.error || "Something went wrong. If you need someone now, call or text 988, or call 911 in danger.");
+        showError(body.error || words.error);
       } else {
+        // The conversation's language first, so the cards in this answer already carry its labels.
+        if (body.language) setLanguage(body.language);
         (body.messages || []).forEach(renderBotMessage);
         if (body.erased) {
           // The conversation no longer exists on the server: the next message starts a new one.
@@ -207,7 +259,7 @@
         }
       }
     } catch (err) {
-      showError("I can't reach the server. If you need someone now, call or text 988, or call 911 in danger.");
+      showError(words.offline);
     } finally {
       busy = false;
       sendButton.disabled = false;
@@ -242,7 +294,6 @@
     if (event.key === "Escape") quickExit();
   });
 
-  renderBotMessage({
-    text: "Hi. I can help you find a safe place to stay, food, health care, legal help or someone to talk to in California. You don't need to give your name. What do you need?",
-  });
+  setLanguage(language);
+  renderBotMessage({ text: words.greeting });
 })();
