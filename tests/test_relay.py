@@ -78,7 +78,7 @@ async def test_with_redis_gone_publishing_is_free_and_counted_then_resumes(serve
     await listener.start()
     try:
         server.stop()
-        await _wait(lambda: not sender.connected)
+        await _wait(lambda: sender.redis_down)
         started = time.perf_counter()
         for n in range(1000):
             sender.publish({"to": "youth", "conversation_id": "c", "event": {"n": n}})
@@ -88,6 +88,28 @@ async def test_with_redis_gone_publishing_is_free_and_counted_then_resumes(serve
         await _wait(lambda: sender.connected and listener.connected, 20)
         sender.publish({"to": "youth", "conversation_id": "c", "event": {"n": "after"}})
         await _wait(lambda: any(m["event"] == {"n": "after"} for m in received))
+    finally:
+        await sender.close()
+        await listener.close()
+
+
+async def test_an_event_after_a_quiet_spell_is_sent(server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staleness is counted from when an event was queued, not from when the relay began waiting for it."""
+    monkeypatch.setattr("bot.handoff.relay.RESEND_WITHIN_S", 0.3)
+    received: list[dict[str, Any]] = []
+
+    async def deliver(message: dict[str, Any]) -> None:
+        received.append(message)
+
+    sender = RedisRelay(server.url, "navigator:live:quiet", deliver)
+    listener = RedisRelay(server.url, "navigator:live:quiet", deliver)
+    await sender.start()
+    await listener.start()
+    try:
+        await asyncio.sleep(1.0)  # longer than the staleness window, with nothing to send
+        sender.publish({"to": "youth", "conversation_id": "c", "event": {"n": 1}})
+        await _wait(lambda: received, 5)
+        assert sender.dropped == 0
     finally:
         await sender.close()
         await listener.close()

@@ -50,6 +50,8 @@ def pair(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pai
             a_port, b_port = free_port(), free_port()
             both.start_gateway("gateway-a", a_port)
             both.start_gateway("gateway-b", b_port)
+            for port in (a_port, b_port):  # ready: database, engine and both Redis connections
+                _wait_ready(f"http://127.0.0.1:{port}", True, 60)
             yield Pair(both, f"http://127.0.0.1:{a_port}", f"http://127.0.0.1:{b_port}", redis)
         finally:
             both.stop()

@@ -37,6 +37,7 @@ RECONNECT_MIN_S = 0.2
 RECONNECT_MAX_S = 5.0
 CONNECT_TIMEOUT_S = 2.0
 RESEND_WITHIN_S = 5.0
+IDLE_PING_S = 1.0
 
 
 def channel_for(database_url: str, data_dir: str = "") -> str:
@@ -57,11 +58,20 @@ class RedisRelay:
         self._deliver = deliver
         # Our own events come back from Redis too; they were delivered locally already.
         self.instance = secrets.token_hex(8)
-        self._queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_LIMIT)
+        # (when it was queued, the message): an event too old to matter any more is not sent late.
+        self._queue: asyncio.Queue[tuple[float, str]] = asyncio.Queue(QUEUE_LIMIT)
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
         self._publishing = asyncio.Event()
+        # Set once a connection attempt has failed: from then until the next success, events are dropped. Before
+        # the first attempt has finished (a gateway starting on a busy machine) they wait in the queue.
+        self._known_down = False
         self.dropped = 0
+
+    @property
+    def redis_down(self) -> bool:
+        """The last attempt to reach Redis failed: events are being dropped, not queued."""
+        return self._known_down
 
     @property
     def connected(self) -> bool:
@@ -90,11 +100,12 @@ class RedisRelay:
 
     def publish(self, event: dict[str, Any]) -> None:
         """Queue an event for the other instances; never blocks, never raises."""
-        if not self.connected:
+        if self._known_down:
             self._drop()
             return
         try:
-            self._queue.put_nowait(json.dumps({"from": self.instance, **event}, separators=(",", ":")))
+            self._queue.put_nowait((time.monotonic(),
+                                    json.dumps({"from": self.instance, **event}, separators=(",", ":"))))
         except asyncio.QueueFull:
             self._drop()
 
@@ -114,10 +125,15 @@ class RedisRelay:
             try:
                 await client.ping()
                 self._publishing.set()
+                self._known_down = False
                 delay = RECONNECT_MIN_S
                 while True:
                     if pending is None:
-                        pending = (time.monotonic(), await self._queue.get())
+                        try:
+                            pending = await asyncio.wait_for(self._queue.get(), IDLE_PING_S)
+                        except TimeoutError:
+                            await client.ping()  # idle: notice an outage (and the recovery) before an event does
+                            continue
                     if time.monotonic() - pending[0] <= RESEND_WITHIN_S:
                         await client.publish(self.channel, pending[1])
                     else:
@@ -130,6 +146,7 @@ class RedisRelay:
                     log.warning("Redis publish failed; reconnecting", extra={"event": "relay_down",
                                                                              "error": type(problem).__name__})
                 self._publishing.clear()
+                self._known_down = True
                 self._discard_queued()
             finally:
                 with contextlib.suppress(Exception):
