@@ -69,6 +69,24 @@ BOOST_THRESHOLD = URGENT_THRESHOLD  # the older name
 # make a message urgent: the cue alone used to cap it at a check-in, which missed "only made 300 ... he said
 # if im short tonight" (a "past" cue) at P = 0.97. The model now reads those cues as features itself.
 GUARDED_THRESHOLD = 1.01  # CV found no guarded threshold that adds recall within the bounds: cap kept
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Where the model lifts a message, per language: each language's model is cross-validated on its own
+    rows and navigator traffic (`python -m bot.crisis.evaluate --cv --language <lang>`)."""
+
+    urgent: float
+    concern: float
+    guarded: float = 1.01
+
+
+# Spanish (model/es.npz): chosen by 5-fold CV on eval_es.tsv's training rows plus the Spanish NLU examples as
+# ordinary traffic, with the same bounds as English (crossval.choose); see model/es.cv.txt.
+THRESHOLDS: dict[str, Thresholds] = {
+    "en": Thresholds(URGENT_THRESHOLD, CONCERN_THRESHOLD, GUARDED_THRESHOLD),
+    "es": Thresholds(0.5, 0.4),
+}
 # Past and resolved cues do not guard a message that also says something is happening now.
 PAST_BLOCKERS = frozenset({"past_time", "resolved"})
 # A category head must be this sure to be named next to the best one on a model-only verdict.
@@ -377,6 +395,7 @@ class CrisisDetector:
         self.lexicon = load_lexicon(language, lexicon_path)
         model_file = model_path or MODEL_DIR / f"{language}.npz"
         self.model = LinearModel.load(model_file) if use_model and model_file.exists() else None
+        self.thresholds = THRESHOLDS.get(language, THRESHOLDS["en"])
         self._lemma_table = load_lookups("en" if language == "en" else language, ["lemma_lookup"]).get_table(
             "lemma_lookup"
         )
@@ -401,7 +420,8 @@ class CrisisDetector:
         probabilities = None
         if self.model is not None and reading.model_ceiling != "none":
             probabilities = self.model.probabilities(model_features(reading.text, reading.extras))
-        return combine(reading, probabilities)
+        t = self.thresholds
+        return combine(reading, probabilities, t.urgent, t.concern, t.guarded)
 
     def rule_pass(self, text: str, always_extras: bool = False) -> RuleReading:
         """The rules' findings and how far the model may lift the message (cross-validation reuses it).
