@@ -1,12 +1,24 @@
-"""The crisis layer in Spanish: the lexicon (bot/crisis/patterns/es.yml), the screen reading both languages,
-and the Spanish protocol texts. The `holdout` split of eval_es.tsv is never tuned on and not asserted here."""
+"""The crisis layer in Spanish: the lexicon (bot/crisis/patterns/es.yml), the Spanish statistical model
+(bot/crisis/model/es.npz), the screen reading both languages, and the Spanish protocol texts. The `holdout` split
+of eval_es.tsv is never trained on; only its measured floor is asserted."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.crisis.detector import CrisisDetector
-from bot.crisis.evaluate import DEFAULT_TSVS, ScreenReader, read_rows, score
+from bot.crisis.batches import HoldoutIndex, holdout_rows
+from bot.crisis.crossval import fold_of
+from bot.crisis.detector import THRESHOLDS, CrisisDetector, combine, model_features, train_model, training_fingerprint
+from bot.crisis.evaluate import (
+    DEFAULT_TSVS,
+    TRAIN_SPLITS,
+    ScreenReader,
+    label,
+    read_rows,
+    score,
+    training_data,
+    training_rows,
+)
 from bot.crisis.screen import CrisisScreen
 
 
@@ -27,6 +39,66 @@ def test_spanish_crises_are_urgent(spanish: CrisisDetector, text: str) -> None:
                                   "no estoy segura si ir mañana"])
 def test_spanish_idioms_are_not_crises(spanish: CrisisDetector, text: str) -> None:
     assert spanish.detect(text).level == "none", text
+
+
+# The gaps a blind Spanish set found, as general patterns (the sentences here are not in the training rows):
+# a clitic before the verb phrase, a weapon where the speaker is, "abusó de mí", touching, forced acts, the boss.
+@pytest.mark.parametrize("text", [
+    "me voy a cortar otra vez", "me quiero lastimar", "me dan ganas de quemar mi brazo", "me volví a lastimar",
+    "hay un señor afuera con una navaja", "mi padrastro está en la puerta con un machete",
+    "me está apuntando con una pistola", "me está golpeando", "no me deja salir de la casa",
+    "me tiene encerrada", "el patrón dice que le debo mucho y me cobra la comida",
+    "me obligan a acostarme con clientes", "mi vecino abusó de mí", "me tocó mientras estaba dormida",
+    "mañana ya no voy a estar",
+])
+def test_spanish_rules_cover_the_blind_gaps(text: str) -> None:
+    assert CrisisDetector("es", use_model=False).detect(text).is_crisis, text
+
+
+@pytest.mark.parametrize("text", ["me voy a cortar el pelo", "mi patrón me paga los viernes",
+                                  "me obligan a ir a la escuela", "tengo 500 dólares ahorrados"])
+def test_spanish_rule_gaps_closed_without_new_false_alarms(text: str) -> None:
+    assert CrisisDetector("es", use_model=False).detect(text).level == "none", text
+
+
+def test_spanish_model_is_trained_on_the_current_rows(spanish: CrisisDetector) -> None:
+    assert spanish.model is not None, "run: python -m bot.crisis.evaluate --train --language es"
+    texts, labels, extras = training_data(spanish, training_rows("es"))
+    assert spanish.model.fingerprint == training_fingerprint(texts, labels, extras), "stale: --train --language es"
+    assert spanish.thresholds == THRESHOLDS["es"] and 0 < THRESHOLDS["es"].concern <= THRESHOLDS["es"].urgent < 1
+
+
+def test_spanish_model_never_sees_the_holdout() -> None:
+    trained = [r for r in training_rows("es") if r.split in TRAIN_SPLITS]
+    assert trained and not any(r.split == "holdout" for r in trained)
+    assert sum(r.split == "traffic" for r in trained) >= 1000  # ordinary Spanish navigator messages
+
+
+def test_no_training_row_is_a_near_copy_of_a_holdout_row() -> None:
+    """batches.py drops a new row too close to a hold-out row; this guards rows added any other way."""
+    index = HoldoutIndex(holdout_rows())
+    rows = [r for r in read_rows([DEFAULT_TSVS["es"]]) if r.split in TRAIN_SPLITS]
+    close = [(r.text, near) for r in rows if (near := index.near(r.text)) is not None]
+    assert not close, close[:5]
+    assert index.near("wey ya no voy a estar mañana") is not None  # and the check can fire
+
+
+def test_spanish_model_raises_recall_on_a_held_out_fold() -> None:
+    """Train on four folds of the Spanish training rows, score the fifth: rules + model must find far more crises
+    than the rules alone (it can fail: a model that learned nothing adds nothing)."""
+    rows = [r for r in training_rows("es") if r.split in TRAIN_SPLITS]
+    folds = fold_of(rows)
+    rules = CrisisDetector("es", use_model=False)
+    readings = [rules.rule_pass(r.text, always_extras=True) for r in rows]
+    train = [i for i, f in enumerate(folds) if f != 0]
+    model = train_model([readings[i].text for i in train], [label(rows[i]) for i in train], epochs=150,
+                        extras=[readings[i].extras for i in train])
+    held = [i for i, f in enumerate(folds) if f == 0 and rows[i].is_crisis]
+    t = THRESHOLDS["es"]
+    by_rules = sum(readings[i].verdict.is_crisis for i in held)
+    combined = sum(combine(readings[i], model.probabilities(model_features(readings[i].text, readings[i].extras)),
+                           t.urgent, t.concern, t.guarded).is_crisis for i in held)
+    assert combined >= by_rules + 0.15 * len(held), (by_rules, combined, len(held))
 
 
 def test_spanish_tune_split_meets_the_targets() -> None:

@@ -65,7 +65,8 @@ class HoldoutIndex:
         norm = normalize(text)
         words, grams = frozenset(norm.split()), _grams(norm)
         for held, held_words, held_grams in zip(self.texts, self._words, self._grams, strict=True):
-            if norm == held or _jaccard(words, held_words) >= WORD_JACCARD or _jaccard(grams, held_grams) >= CHAR_JACCARD:
+            if (norm == held or _jaccard(words, held_words) >= WORD_JACCARD
+                    or _jaccard(grams, held_grams) >= CHAR_JACCARD):
                 return held
         return None
 
@@ -103,12 +104,18 @@ def _read_source(path: Path, batch: str) -> list[Row]:
 
 
 def write_rows(path: Path, rows: Sequence[Row]) -> None:
-    """The whole file, with the batch column (older rows have none)."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter="\t", quoting=csv.QUOTE_NONE, lineterminator="\n", escapechar=None)
-        writer.writerow(COLUMNS)
-        for r in rows:
-            writer.writerow([r.text, r.level, ",".join(r.categories), r.split, r.batch])
+    """The whole file, with the batch column (older rows have none); written aside and moved into place, so a
+    failure never leaves half a file. Plain tab-joined lines: the files are read with QUOTE_NONE, so a quote
+    character is text, and csv.writer would refuse it without an escape character."""
+    lines = ["\t".join(COLUMNS)]
+    for r in rows:
+        fields = [r.text, r.level, ",".join(r.categories), r.split, r.batch]
+        if any(c in f for f in fields for c in "\t\r\n"):
+            raise ValueError(f"a tab or line break inside a field: {r.text!r}")
+        lines.append("\t".join(fields).rstrip("\t"))  # an empty batch column is left off, as in the older rows
+    aside = path.with_suffix(".tmp")
+    aside.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    aside.replace(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,10 +125,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--language", choices=sorted(DEFAULT_TSVS), required=True)
     parser.add_argument("--batch", required=True)
     parser.add_argument("--verbose", action="store_true", help="list every dropped row")
+    parser.add_argument("--prune", action="store_true",
+                        help="also drop training rows already in the file that are too close to a hold-out row")
     args = parser.parse_args(argv)
     target = DEFAULT_TSVS[args.language]
     existing = read_rows([target])
-    kept, dropped = admit(_read_source(args.source, args.batch), existing, HoldoutIndex(holdout_rows()))
+    holdouts = HoldoutIndex(holdout_rows())
+    if args.prune:
+        near = [r for r in existing if r.split not in HOLDOUT_SPLITS and holdouts.near(r.text) is not None]
+        existing = [r for r in existing if r not in near]
+        for r in near:
+            print(f"  - pruned (too close to hold-out {holdouts.near(r.text)!r}): {r.text}")
+    kept, dropped = admit(_read_source(args.source, args.batch), existing, holdouts)
     write_rows(target, [*existing, *kept])
     print(f"{target.name}: +{len(kept)} rows (batch {args.batch}), {len(dropped)} dropped")
     for reason in dropped if args.verbose else [d for d in dropped if d.startswith("too close")]:
