@@ -117,3 +117,29 @@ def test_screen_reads_spanish_in_an_english_conversation_and_answers_in_the_conv
     verdict, _ = screen.screen("i want to kill myself", "es")
     assert verdict["level"] in ("urgent", "imminent")
     assert screen.screen("me muero de hambre", "es")[0]["level"] == "none"
+
+
+# The Spanish hold-out (55 rows, never trained on) as measured with the Spanish model and thresholds from CV:
+# recall 1.000 (30/30, was 0.933 with rules alone), FPR 0.120 (3/25, was 0.040: the model lifts two messages the
+# rules left alone, and an idiom the rules already missed). Raise these whenever the detector improves.
+SPANISH_HOLDOUT_FLOOR = {"recall": 1.0, "fpr": 0.12}
+
+
+def test_spanish_holdout_does_not_fall_below_its_measured_floor() -> None:
+    rows = [r for r in read_rows([DEFAULT_TSVS["es"]]) if r.split == "holdout"]
+    result = score(ScreenReader("es"), rows)["holdout"]
+    assert result.positives >= 30 and result.negatives >= 25
+    assert result.recall >= SPANISH_HOLDOUT_FLOOR["recall"], result.recall
+    assert result.fpr <= SPANISH_HOLDOUT_FLOOR["fpr"] + 1e-9, result.fpr
+
+
+def test_ordinary_spanish_navigator_messages_rarely_get_the_protocol() -> None:
+    """The Spanish NLU examples (searches, rights, caregivers, chitchat) are what the screen mostly reads; the
+    thresholds allow the protocol on at most 2% of them out of fold (model/es.cv.txt); in sample it must stay
+    below that."""
+    from bot.crisis.evaluate import traffic_rows
+
+    rows = traffic_rows("es")
+    reader = ScreenReader("es")
+    alarms = [r.text for r in rows if reader.detect(r.text).is_crisis]
+    assert len(rows) >= 1000 and len(alarms) <= 0.02 * len(rows), alarms[:10]
