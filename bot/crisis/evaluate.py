@@ -389,7 +389,8 @@ def _score_language(args: argparse.Namespace) -> int:
     if args.split is None and not args.rules_only:
         print(cv_summary(primary, args.language))
     timing = time_detector(reader, [r.text for r in rows], args.rounds)
-    print(f"== speed ({args.language} conversation: its rules + model, the other's rules): build {build_s:.2f} s; "
+    what = "its rules" if args.rules_only else "its rules + model"
+    print(f"== speed ({args.language} conversation: {what}, the other's rules): build {build_s:.2f} s; "
           f"{timing.per_second:,.0f} messages/s on one thread; latency p50 {timing.p50_ms:.3f} ms, "
           f"p95 {timing.p95_ms:.3f} ms, p99 {timing.p99_ms:.3f} ms ({timing.messages} calls; "
           f"load average {os.getloadavg()[0]:.1f})")
