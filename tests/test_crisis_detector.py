@@ -458,6 +458,14 @@ def test_a_rule_crisis_keeps_the_rule_verdict(detector: CrisisDetector) -> None:
     assert reading.verdict.level == "imminent"
 
 
+def test_a_rule_crisis_gains_the_categories_the_model_is_sure_of(detector: CrisisDetector) -> None:
+    reading = detector.rule_pass("he locked me in the motel room")
+    lifted = combine(reading, {"crisis": 0.9, "abuse": 0.8, "suicidal": 0.2})
+    assert lifted.level == reading.verdict.level
+    assert lifted.categories == (*reading.verdict.categories, "abuse")  # the rules' categories still lead
+    assert lifted.evidence[-1].startswith("model adds abuse")
+
+
 def test_model_path_raises_recall_on_a_held_out_fold() -> None:
     """Train on four folds of eval_en.tsv, score the fifth: rules + model must find more crises than rules alone
     (and this can fail: a model that learned nothing adds nothing)."""
@@ -513,7 +521,8 @@ def test_detect_is_deterministic(detector: CrisisDetector, second_detector: Cris
 # It does not meet the targets yet (see BENCHMARKS.md); this guards the measured figures so a
 # change that generalizes worse fails, and the floor is raised whenever the detector improves.
 HOLDOUT2 = DEFAULT_TSV.parent / "holdout2_en.tsv"
-HOLDOUT2_FLOOR = {"recall": 0.954, "fpr": 0.148}  # measured: 0.954 (293/307) and 0.148 (27/183); was 0.912 / 0.208
+# measured: 0.9577 (294/307) and 0.148 (27/183), with batch v7 trained on; was 0.954 / 0.148, before that 0.912 / 0.208
+HOLDOUT2_FLOOR = {"recall": 0.957, "fpr": 0.148}
 
 
 def test_blind_holdout_does_not_fall_below_its_measured_floor(detector: CrisisDetector) -> None:

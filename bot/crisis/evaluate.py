@@ -69,7 +69,14 @@ DEFAULT_TSV = Path(__file__).resolve().parents[2] / "tests" / "crisis" / "eval_e
 # The labeled set per language. Spanish: tests/crisis/eval_es.tsv, split `tune` (the lexicon was tuned on it)
 # and `holdout` (written with it, never tuned on).
 DEFAULT_TSVS = {"en": DEFAULT_TSV, "es": DEFAULT_TSV.parent / "eval_es.tsv"}
-CV_REPORT = MODEL_DIR / "en.cv.txt"  # the last `--cv` run, for `make crisis-eval` to show without re-running
+
+
+def cv_report_path(language: str = "en") -> Path:
+    """The last `--cv` run per language, for `make crisis-eval` to show without re-running it."""
+    return MODEL_DIR / f"{language}.cv.txt"
+
+
+CV_REPORT = cv_report_path("en")
 MIN_RECALL = 0.98
 MAX_FPR = 0.05
 # Report order; any other split name (an extra file, a blind set) follows alphabetically.
@@ -229,11 +236,12 @@ def traffic_rows(language: str = "en") -> list[Row]:
     return rows
 
 
-def training_rows() -> list[Row]:
-    """Everything the model learns from: the labeled set's tune and seen rows, plus navigator traffic."""
-    labeled = read_rows([DEFAULT_TSV])
+def training_rows(language: str = "en") -> list[Row]:
+    """Everything a language's model learns from: its labeled set's training rows (tune, seen; never the
+    Spanish `holdout`, which `training_data` leaves out by split), plus that language's navigator traffic."""
+    labeled = read_rows([DEFAULT_TSVS[language]])
     known = {r.text.lower() for r in labeled}
-    return labeled + [r for r in traffic_rows() if r.text.lower() not in known]
+    return labeled + [r for r in traffic_rows(language) if r.text.lower() not in known]
 
 
 def training_data(
@@ -260,7 +268,7 @@ def train(rows: Sequence[Row], language: str = "en") -> Path:
     return path
 
 
-def time_detector(detector: CrisisDetector, texts: Sequence[str], rounds: int = 5) -> Timing:
+def time_detector(detector: CrisisDetector | ScreenReader, texts: Sequence[str], rounds: int = 5) -> Timing:
     for text in texts:  # warm the tokenizer cache, as a running gateway would be
         detector.detect(text)
     # As the gateway does at start-up (bot/gateway/app.py `_freeze_heap`): the model, lexicon and libraries
@@ -312,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train", action="store_true", help="refit the model on tune+seen rows first")
     parser.add_argument("--rules-only", action="store_true", help="score the lexicon without the model")
     parser.add_argument("--cv", action="store_true", help="5-fold cross-validation of rules + model")
+    parser.add_argument("--bilingual", action="store_true",
+                        help="with --cv: every fold also trains on the other language's rows (one model for both?)")
     parser.add_argument("--c", type=float, action="append", help="with --cv: L2 strength C to compare (repeatable)")
     parser.add_argument("--language", choices=sorted(DEFAULT_TSVS), default="en",
                         help="score this language's set (tests/crisis/eval_<language>.tsv) as the screen reads it")
@@ -320,28 +330,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.side_by_side:
         print(side_by_side(use_model=not args.rules_only))
         return 0
-    if args.language != "en":
-        rows = read_rows([DEFAULT_TSVS[args.language], *args.tsv])
-        rows = [r for r in rows if args.split is None or r.split == args.split]
-        scores = score(ScreenReader(args.language, use_model=not args.rules_only), rows)
-        print(report(scores, args.errors))
-        return 0 if scores and all(s.passes for s in scores.values()) else 1
     if args.cv:
         from bot.crisis.crossval import run
         from bot.crisis.statmodel import DEFAULT_C
 
-        text = run(training_rows(), args.c or [DEFAULT_C])
+        also = None
+        if args.bilingual:
+            other = next(lang for lang in DEFAULT_TSVS if lang != args.language)
+            also = training_data(CrisisDetector(other, use_model=False), training_rows(other))
+            print(run(training_rows(args.language), args.c or [DEFAULT_C], args.language, also))
+            return 0  # an experiment: the shipped report stays the per-language one
+        text = run(training_rows(args.language), args.c or [DEFAULT_C], args.language)
         print(text)
-        detector = CrisisDetector(use_model=False)
-        texts, labels, extras = training_data(detector, training_rows())
-        CV_REPORT.write_text(f"fingerprint {training_fingerprint(texts, labels, extras)}\n{text}\n", encoding="utf-8")
+        detector = CrisisDetector(args.language, use_model=False)
+        texts, labels, extras = training_data(detector, training_rows(args.language))
+        cv_report_path(args.language).write_text(
+            f"fingerprint {training_fingerprint(texts, labels, extras)}\n{text}\n", encoding="utf-8")
         return 0
+    if args.language != "en":
+        return _score_language(args)
 
     paths = ([] if args.no_default else [DEFAULT_TSV]) + [p for p in args.tsv if p.resolve() != DEFAULT_TSV]
     all_rows = read_rows(paths)
     if args.train:  # only the default file's tune+seen rows: an extra (blind) file is never learned from
         started = time.perf_counter()
-        print(f"== trained {train(training_rows())} in {time.perf_counter() - started:.1f} s")
+        print(f"== trained {train(training_rows(), 'en')} in {time.perf_counter() - started:.1f} s")
     rows = [r for r in all_rows if args.split is None or r.split == args.split]
     started = time.perf_counter()
     detector = CrisisDetector(use_model=not args.rules_only)
@@ -358,18 +371,45 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if scores and all(s.passes for s in scores.values()) else 1
 
 
-def cv_summary(detector: CrisisDetector) -> str:
+def _score_language(args: argparse.Namespace) -> int:
+    """A language other than English: its set (and extra files) read as the screen reads that language."""
+    if args.train:
+        started = time.perf_counter()
+        print(f"== trained {train(training_rows(args.language), args.language)} in "
+              f"{time.perf_counter() - started:.1f} s")
+    rows = read_rows([DEFAULT_TSVS[args.language], *args.tsv])
+    rows = [r for r in rows if args.split is None or r.split == args.split]
+    started = time.perf_counter()
+    reader = ScreenReader(args.language, use_model=not args.rules_only)
+    primary = reader.both.detector(args.language)
+    build_s = time.perf_counter() - started
+    _warn_if_stale(primary, training_rows(args.language))
+    scores = score(reader, rows)
+    print(report(scores, args.errors))
+    if args.split is None and not args.rules_only:
+        print(cv_summary(primary, args.language))
+    timing = time_detector(reader, [r.text for r in rows], args.rounds)
+    what = "its rules" if args.rules_only else "its rules + model"
+    print(f"== speed ({args.language} conversation: {what}, the other's rules): build {build_s:.2f} s; "
+          f"{timing.per_second:,.0f} messages/s on one thread; latency p50 {timing.p50_ms:.3f} ms, "
+          f"p95 {timing.p95_ms:.3f} ms, p99 {timing.p99_ms:.3f} ms ({timing.messages} calls; "
+          f"load average {os.getloadavg()[0]:.1f})")
+    return 0 if scores and all(s.passes for s in scores.values()) else 1
+
+
+def cv_summary(detector: CrisisDetector, language: str = "en") -> str:
     """The out-of-fold figures of the last `--cv` run (tune, seen and navigator traffic, 5 folds), which is
     where the thresholds come from: the honest in-training figure, unlike the in-sample `tune` above."""
-    if not CV_REPORT.exists():
-        return "== train CV: no report yet (run --cv)"
-    first, _, body = CV_REPORT.read_text(encoding="utf-8").partition("\n")
-    texts, labels, extras = training_data(detector, training_rows())
+    path = cv_report_path(language)
+    if not path.exists():
+        return f"== train CV ({language}): no report yet (run --cv --language {language})"
+    first, _, body = path.read_text(encoding="utf-8").partition("\n")
+    texts, labels, extras = training_data(detector, training_rows(language))
     fresh = first.removeprefix("fingerprint ") == training_fingerprint(texts, labels, extras)
     keep = [line for line in body.splitlines() if line.lstrip().startswith(("==", "rules alone", "chosen", "["))
             or line.startswith("      ")]
     note = "" if fresh else " (STALE: rows or rules changed since; run --cv)"
-    return "\n".join([f"== train CV, out of fold (from the last `--cv` run){note}", *keep])
+    return "\n".join([f"== train CV ({language}), out of fold (from the last `--cv` run){note}", *keep])
 
 
 def _warn_if_stale(detector: CrisisDetector, rows: Sequence[Row]) -> None:

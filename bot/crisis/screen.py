@@ -23,9 +23,9 @@ SCREEN_LANGUAGES = tuple(sorted(p.stem for p in PATTERNS_DIR.glob("*.yml")))
 class BilingualDetector:
     """One detector per language, built once; `detect` reads the text with all of them.
 
-    The conversation's language is read by its full detector (rules and, where one exists, the statistical
-    model); the other language only by its rules (`rule_pass`). A model trained on one language's messages
-    is no judge of another's: the English model calls "me muero de hambre" a crisis."""
+    The conversation's language is read by its full detector (its rules and its statistical model: English and
+    Spanish each have one); the other language only by its rules (`rule_pass`). A model trained on one language's
+    messages is no judge of another's: the English model calls "me muero de hambre" a crisis."""
 
     def __init__(self, detectors: dict[str, CrisisDetector] | None = None, use_model: bool = True) -> None:
         self._detectors: dict[str, CrisisDetector] = dict(detectors or {})
