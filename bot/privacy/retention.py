@@ -225,11 +225,20 @@ class Erasure:
             return report
 
     async def _truncate_wal(self) -> None:
+        """Copy the log into the database (where secure_delete zeroed the rows) and empty it. A reader that
+        still holds an older snapshot makes the checkpoint stop short (busy): the erased rows' old pages would
+        stay in the log, so it is tried again, briefly, until it completes."""
         if self.store.engine.dialect.name != "sqlite":
             return
-        with contextlib.suppress(Exception):
-            async with self.store.sessions.writing(), self.store.engine.connect() as connection:
-                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        for attempt in range(20):
+            with contextlib.suppress(Exception):
+                async with self.store.sessions.writing(), self.store.engine.connect() as connection:
+                    result = await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                    busy = result.first()
+                    if busy is not None and busy[0] == 0:
+                        return
+            await asyncio.sleep(0.05 * (attempt + 1))
+        log.warning("write-ahead log not truncated after an erasure: a reader held it", extra={"event": "wal_busy"})
 
 
 def _count(result: Any) -> int:
