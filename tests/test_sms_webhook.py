@@ -22,6 +22,11 @@ def _parse(params: dict, url: str = URL, headers: dict | None = None, body: byte
                          auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID)
 
 
+def test_a_nul_in_the_body_is_dropped() -> None:
+    sms = _parse(inbound_params("need\x00 food"))
+    assert isinstance(sms, InboundSms) and sms.body == "need food"
+
+
 def test_valid_webhook_parses_and_drops_location_fields() -> None:
     params = inbound_params("i need a bed tonight in 95823")
     sms = _parse(params)
