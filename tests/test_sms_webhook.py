@@ -139,7 +139,8 @@ def test_any_signed_form_round_trips_body(body_text: str, extra: dict[str, str])
     params = {**extra, **inbound_params(body_text)}
     sms = _parse(params)
     assert isinstance(sms, InboundSms)
-    assert sms.body == body_text.replace("\r\n", "\n") or sms.body == body_text
+    sent = body_text.replace("\x00", "")  # NULs are dropped (PostgreSQL cannot store them)
+    assert sms.body == sent.replace("\r\n", "\n") or sms.body == sent
 
 
 @settings(max_examples=300, deadline=None)
