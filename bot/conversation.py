@@ -77,11 +77,13 @@ class ConversationCore:
     redactor: TextRedactor | None = None
 
     async def handle(self, conversation_id: str, text: str, channel: str, language: str = "en",
-                     redacted: str | None = None, handoff: Handoff | Unknown | None = UNKNOWN) -> list[ChatMessage]:
+                     redacted: str | None = None, handoff: Handoff | Unknown | None = UNKNOWN,
+                     client_key: str | None = None) -> list[ChatMessage]:
         """`text` is what the person typed: only the crisis screen reads it, in memory. Everything after it
         (the store, the desk, the engine and Rasa's tracker, logs) gets the redacted text — `redacted` when
         the channel already made it, else made here. `handoff`: the conversation's handoff row (None: it has
-        none) when the caller already read it, to save a query; by default the handoff gate reads it."""
+        none) when the caller already read it, to save a query; by default the handoff gate reads it.
+        `client_key`: the client's idempotency key; raises store.DuplicateMessage if it is already stored."""
         verdict: dict[str, Any] = {}
         lead: list[ChatMessage] = []
         if self.crisis is not None:
@@ -94,7 +96,8 @@ class ConversationCore:
             verdict = {**verdict, "evidence": [self.redactor.redact(str(e)) for e in verdict["evidence"]]}
         in_crisis = verdict.get("level") in CRISIS_LEVELS
         if self.handoff is not None:
-            routed = await self.handoff.route(conversation_id, text, verdict, lead, language, known=handoff)
+            routed = await self.handoff.route(conversation_id, text, verdict, lead, language, known=handoff,
+                                              client_key=client_key)
             if routed is not None:
                 if in_crisis:  # the protocol answered during a handoff: counted, with nothing else known
                     await self.store.record_insights(_facts([], {}, ["crisis_protocol"], language, channel))
@@ -136,7 +139,7 @@ class ConversationCore:
             conversation_id, text, replies,
             crisis=verdict if verdict.get("level", "none") != "none" else None,
             handoff_requested=requested, need=need_codes(control.get("search_need")),
-            insights=_facts(searches, context, events, language, channel),
+            insights=_facts(searches, context, events, language, channel), client_key=client_key,
         )
         if self.handoff is not None:
             await self.handoff.after_bot_exchange(verdict, requested)

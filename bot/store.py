@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -70,7 +71,8 @@ class Conversation(GatewayBase):
 
 class Message(GatewayBase):
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_conversation", "conversation_id", "id"),)
+    __table_args__ = (Index("ix_message_conversation", "conversation_id", "id"),
+                      Index("ux_message_client_key", "conversation_id", "client_key", unique=True))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
@@ -80,6 +82,13 @@ class Message(GatewayBase):
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # The client's idempotency key for a user message (web API `client_message_id`): a request sent again
+    # after a dropped connection, to this gateway or another, is answered from the store, not stored twice.
+    client_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class DuplicateMessage(Exception):
+    """This conversation already has a user message with this client key (a retry raced the original)."""
 
 
 async def add_facts(session: Any, facts: Iterable[Fact]) -> None:
@@ -184,16 +193,31 @@ class ConversationStore:
     async def record_exchange(
         self, conversation_id: str, user_text: str, replies: list[tuple[str, dict[str, Any]]],
         crisis: dict[str, Any] | None = None, handoff_requested: bool = False, need: str | None = None,
-        insights: Iterable[Fact] = (),
+        insights: Iterable[Fact] = (), client_key: str | None = None,
     ) -> list[Message]:
         """The user's message (with the crisis verdict, evidence included, for the advocate), the replies
         it got, the conversation's new state (activity, risk level, last search's need) and the insight
-        counters this exchange adds (bot/insights/), in one transaction."""
+        counters this exchange adds (bot/insights/), in one transaction. Raises DuplicateMessage, storing
+        nothing, when `client_key` is already this conversation's."""
+        try:
+            return await self._record_exchange(conversation_id, user_text, replies, crisis, handoff_requested,
+                                               need, insights, client_key)
+        except IntegrityError:
+            if client_key is not None and await self.replies_to(conversation_id, client_key) is not None:
+                raise DuplicateMessage(client_key) from None
+            raise
+
+    async def _record_exchange(
+        self, conversation_id: str, user_text: str, replies: list[tuple[str, dict[str, Any]]],
+        crisis: dict[str, Any] | None, handoff_requested: bool, need: str | None, insights: Iterable[Fact],
+        client_key: str | None,
+    ) -> list[Message]:
         now = _now()
         async with self.sessions.begin() as session:
             await add_facts(session, insights)
             stored = [Message(conversation_id=conversation_id, sender="user", text=user_text,
-                              payload={"crisis": crisis} if crisis else None, created_at=now)]
+                              payload={"crisis": crisis} if crisis else None, created_at=now,
+                              client_key=client_key)]
             stored += [Message(conversation_id=conversation_id, sender=sender, text=str(payload.get("text", "")),
                                payload=payload, created_at=now) for sender, payload in replies]
             session.add_all(stored)
@@ -240,6 +264,24 @@ class ConversationStore:
             await session.execute(update(Conversation).where(Conversation.id == conversation_id)
                                   .values(last_activity_at=now))
         return message
+
+    async def replies_to(self, conversation_id: str, client_key: str) -> list[Message] | None:
+        """What was answered to the user message with this client key (None: no such message stored)."""
+        async with self.sessions() as session:
+            asked = await session.scalar(select(Message.id).where(Message.conversation_id == conversation_id,
+                                                                  Message.client_key == client_key))
+            if asked is None:
+                return None
+            following = await session.scalars(
+                select(Message).where(Message.conversation_id == conversation_id, Message.id > asked)
+                .order_by(Message.id).limit(20))
+            replies: list[Message] = []
+            for message in following:
+                if message.sender == "user":
+                    break
+                if message.sender in ("bot", "system"):
+                    replies.append(message)
+            return replies
 
     async def messages_after(self, conversation_id: str, after_id: int, senders: tuple[str, ...]) -> list[Message]:
         async with self.sessions() as session:

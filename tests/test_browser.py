@@ -61,3 +61,27 @@ def test_quick_exit_clears_the_chat_and_leaves(page) -> None:
     assert "Help Chat" not in page.content()
     # Nothing of the conversation may be left in the browser's storage.
     assert page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie]") == [0, 0, ""]
+
+
+def test_a_message_whose_answer_was_lost_is_sent_again_and_stored_once(page, stack: Stack) -> None:
+    """The first answer never reaches the phone (the connection drops after the server stored the message):
+    the page sends the same message again and shows the replies; the server keeps one copy."""
+    from tests.db import query
+
+    marker = "kvtrwqmarker"
+    attempts: list[str] = []
+
+    def drop_first_answer(route) -> None:
+        attempts.append(route.request.post_data or "")
+        if len(attempts) == 1:
+            route.fetch()  # the server gets it and answers …
+            route.abort("connectionreset")  # … but the answer is lost on the way
+        else:
+            route.continue_()
+
+    page.route("**/api/conversations/*/messages", drop_first_answer)
+    _send(page, f"i need food in fresno {marker}")
+    page.wait_for_selector(".card", timeout=20_000)
+    assert len(attempts) == 2 and attempts[0] == attempts[1]  # the same key both times
+    rows = query(stack, "SELECT COUNT(*) FROM message WHERE sender = 'user' AND text LIKE ?", [f"%{marker}%"])
+    assert rows[0][0] == 1

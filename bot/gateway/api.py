@@ -1,7 +1,10 @@
 """The conversation HTTP API used by the web chat (and any other client).
 
 POST /api/conversations                     → 201 {conversation_id, token}
-POST /api/conversations/{id}/messages       → 200 {messages: [...]}, bearer token of that conversation
+POST /api/conversations/{id}/messages       → 200 {messages: [...]}, bearer token of that conversation;
+                                              with {"client_message_id": …} a message sent again (after a
+                                              dropped connection, to any gateway) is stored once and
+                                              answered with its first replies
 DELETE /api/conversations/{id}              → 200 {erased: {...counts}, messages: [...]}, same token
 GET  /healthz, /readyz                      → bot/gateway/health.py
 
@@ -13,6 +16,7 @@ not stored. Each conversation, and each client address, has its own rate limit (
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aiohttp import web
@@ -20,9 +24,11 @@ from aiohttp import web
 from bot.conversation import conversation_language
 from bot.gateway.keys import CORE, ERASURE, GATE, HANDOFFS, LIMITS, SETTINGS, STORE
 from bot.replies import gateway_text
+from bot.store import DuplicateMessage, Message
 from channels.sms.keywords import is_confirmation, is_delete_request, is_refusal
 
 routes = web.RouteTableDef()
+CLIENT_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def error(status: int, message: str) -> web.Response:
@@ -57,13 +63,17 @@ async def post_message(request: web.Request) -> web.Response:
     if found is None:
         return error(404, "no such conversation for this token")
     conversation, handoff = found
-    text, problem = await _read_text(request, settings.max_message_chars)
+    text, client_key, problem = await _read_text(request, settings.max_message_chars)
     if problem:
         return error(400, problem)
     limits = request.app[LIMITS]
     if not limits.senders.allow(f"conversation:{conversation.id}"):
         return rate_limited(limits.senders.retry_after(f"conversation:{conversation.id}"), conversation.language)
     store = request.app[STORE]
+    if client_key is not None:
+        earlier = await store.replies_to(conversation.id, client_key)
+        if earlier is not None:
+            return _answered_before(earlier, conversation.language)
     language = await conversation_language(store, conversation, text)
     lead: list[dict[str, Any]] = []
     # Every answer says the conversation's language, so the page can show its own words (Quick exit, the
@@ -83,8 +93,11 @@ async def post_message(request: web.Request) -> web.Response:
                    {"title": gateway_text("delete_no", language), "payload": "no"}]
         return web.json_response({"messages": [{"text": gateway_text("delete_confirm", language),
                                                 "buttons": buttons}], "language": language})
-    messages = await request.app[CORE].handle(conversation.id, text, conversation.channel, language,
-                                              handoff=handoff)
+    try:
+        messages = await request.app[CORE].handle(conversation.id, text, conversation.channel, language,
+                                                  handoff=handoff, client_key=client_key)
+    except DuplicateMessage:  # the same message, sent again while the first was still being answered
+        return _answered_before(await store.replies_to(conversation.id, client_key or "") or [], language)
     return web.json_response({"messages": lead + messages, "language": language})
 
 
@@ -116,26 +129,37 @@ async def _erase(request: web.Request, conversation_id: str) -> dict[str, int]:
     return report.to_dict()
 
 
-async def _read_text(request: web.Request, max_chars: int) -> tuple[str, str | None]:
+def _answered_before(replies: list[Message], language: str) -> web.Response:
+    """The replies a message got the first time it arrived: a client sending it again gets them again."""
+    return web.json_response({"messages": [m.payload or {"text": m.text} for m in replies], "repeated": True,
+                              "language": language})
+
+
+async def _read_text(request: web.Request, max_chars: int) -> tuple[str, str | None, str | None]:
+    """(text, client_message_id or None, problem or None) from a body like {"text": "hi",
+    "client_message_id": "b1f0…"}; the id is optional, 8–64 letters, digits, "-" or "_"."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return "", "message body is too large"
+        return "", None, "message body is too large"
     try:
         body: Any = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        return "", "body must be UTF-8 encoded JSON"
+        return "", None, "body must be UTF-8 encoded JSON"
     except ValueError:
-        return "", 'body must be JSON like {"text": "hi"}'
+        return "", None, 'body must be JSON like {"text": "hi"}'
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-        return "", 'body must be a JSON object with a "text" string'
+        return "", None, 'body must be a JSON object with a "text" string'
+    client_key = body.get("client_message_id")
+    if client_key is not None and not (isinstance(client_key, str) and CLIENT_KEY.fullmatch(client_key)):
+        return "", None, '"client_message_id" must be 8 to 64 letters, digits, "-" or "_"'
     text = body["text"].replace("\x00", "").strip()
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return "", "text must be valid Unicode (no lone surrogates)"
+        return "", None, "text must be valid Unicode (no lone surrogates)"
     if not text:
-        return "", "text is empty"
+        return "", None, "text is empty"
     if len(text) > max_chars:
-        return "", f"text is longer than {max_chars} characters"
-    return text, None
+        return "", None, f"text is longer than {max_chars} characters"
+    return text, client_key, None

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 import bot.desk.models
 import bot.handoff.models  # their tables belong to the gateway's schema
@@ -44,11 +45,14 @@ from bot.handoff.service import Clock, HandoffService, utc_now
 from bot.migrate import upgrade
 from bot.privacy.redact import default_redactor
 from bot.privacy.retention import Erasure, RasaTrackerStore, enable_secure_delete
+from bot.replies import gateway_text
 from bot.settings import Settings
 from bot.store import ConversationStore
 from channels.desk import insights as desk_insights
 from channels.desk import routes as desk
 from channels.sms import gateway as sms
+from channels.sms.config import WEBHOOK_PATH as SMS_WEBHOOK_PATH
+from channels.sms.twilio_webhook import twiml_response
 from channels.webchat import routes as webchat
 
 log = logging.getLogger(__name__)
@@ -61,7 +65,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     # The client's real address first (behind a load balancer), so every limit below counts the right one.
     app = web.Application(client_max_size=settings.max_body_bytes,
                           middlewares=[proxies.middleware(proxies.parse_networks(settings.trusted_proxies)),
-                                       security_headers, address_limit])
+                                       security_headers, database_outage, address_limit])
     app[SETTINGS] = settings
     app[CLOCK] = clock or utc_now
     app[LIMITS] = Limits(settings)
@@ -166,6 +170,32 @@ async def address_limit(request: web.Request, handler):
             return web.json_response({"error": "too many requests; try again in a minute"}, status=429,
                                      headers={"Retry-After": str(limiter.retry_after(key))})
     return await handler(request)
+
+
+@web.middleware
+async def database_outage(request: web.Request, handler):
+    """While the database cannot be reached (a PostgreSQL restart, a failover): nobody gets a bare 500. The
+    youth is given the 24/7 lines at once; web clients get 503 with Retry-After and send the same message
+    again (its client_message_id keeps it to one copy); Twilio gets the lines as the reply, because it
+    does not send a text again."""
+    try:
+        return await handler(request)
+    except (DBAPIError, ConnectionError, TimeoutError) as exc:
+        if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not _is_outage(exc):
+            raise
+        log.warning("database unavailable: %s", type(exc).__name__, extra={"event": "database_down"})
+        text = gateway_text("database_unavailable", "en")
+        if request.path == SMS_WEBHOOK_PATH:
+            return web.Response(text=twiml_response([text]), content_type="application/xml")
+        return web.json_response({"error": text, "messages": [{"text": text}]}, status=503,
+                                 headers={"Retry-After": "2"})
+
+
+def _is_outage(exc: DBAPIError) -> bool:
+    """Connection-level failures, not a bad query: those are bugs and stay 500s."""
+    return isinstance(exc, OperationalError) or isinstance(exc.orig, (ConnectionError, OSError)) or any(
+        phrase in str(exc.orig).lower() for phrase in
+        ("starting up", "shutting down", "connection", "terminating", "closed", "cannot connect"))
 
 
 @web.middleware

@@ -93,7 +93,8 @@ class HandoffGate:
 
     # ----------------------------------------------------------------------------- youth → gateway
     async def route(self, conversation_id: str, text: str, verdict: dict[str, Any], lead: list[ChatMessage],
-                    language: str, known: Handoff | Unknown | None = UNKNOWN) -> list[ChatMessage] | None:
+                    language: str, known: Handoff | Unknown | None = UNKNOWN,
+                    client_key: str | None = None) -> list[ChatMessage] | None:
         """The replies for a message sent during a handoff, or None when the bot has the conversation.
         `known`: the handoff as the caller just read it (with the token check), to save a query."""
         handoff = await self.service.for_conversation(conversation_id) if isinstance(known, Unknown) else known
@@ -110,7 +111,7 @@ class HandoffGate:
                             "buttons": [BACK_TO_BOT_BUTTON]})
         # Stored (one transaction) before anything is pushed: a desk never shows what the database lacks.
         stored = await self.store.record_exchange(conversation_id, text, [("system", m) for m in replies],
-                                                  crisis=crisis)
+                                                  crisis=crisis, client_key=client_key)
         for message in stored:
             await self.hub.to_desks({"type": "message", "handoff_id": handoff.id, "message": desk_message(message)},
                                     advocate_id=handoff.advocate_id, state=handoff.state)

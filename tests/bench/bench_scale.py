@@ -191,6 +191,7 @@ async def drive(deployment: Deployment, conversations: int, duration: float, thi
 
 def run_topology(topology: str, args: argparse.Namespace) -> Result:
     root = Path(tempfile.mkdtemp(prefix=f"bench-scale-{topology}-"))
+    root.chmod(0o755)  # the private PostgreSQL runs as its own user and must reach its directory below
     data_dir = root / "data"
     data_dir.mkdir()
     postgres = redis = None

@@ -178,7 +178,7 @@ class WebYouth:
             ledger.problem("no advocate reply reached the youth's stream in time")
             return
         ledger.handoffs_answered += 1
-        replies = await self.say("ok thank you, i need a bed tonight", "handoff")
+        replies = await self.say("i need a bed tonight, can you help me find one", "handoff")
         if replies:  # with an advocate, a message gets no reply at all but the advocate's own
             ledger.bot_replies_during_handoff += len(replies)
         await asyncio.sleep(self.hold_s + 2)
@@ -263,8 +263,15 @@ class Advocate:
         try:
             while not until():
                 status, queue = await self._call("GET", "/desk/api/queue")
-                waiting = [i for i in (queue or {}).get("queue", []) if i.get("state") in ("queued", "flagged")] \
-                    if status == 200 else []
+                if status != 200:
+                    await asyncio.sleep(0.5)
+                    continue
+                # Mine first, as a person at the desk would: a claim whose answer was lost with a gateway
+                # still made the conversation ours.
+                for item in queue.get("mine", []):
+                    if item.get("state") == "with_advocate":
+                        await self._hand_back(item["handoff_id"])
+                waiting = [i for i in queue.get("queue", []) if i.get("state") in ("queued", "flagged")]
                 if not waiting:
                     await asyncio.sleep(0.5)
                     continue
@@ -278,11 +285,14 @@ class Advocate:
                 if status == 200:
                     self.g.ledger.advocate_replies += 1
                 await asyncio.sleep(self.hold_s)
-                status, _ = await self._call("POST", f"/desk/api/handoffs/{item['handoff_id']}/wrap",
-                                             json={"to": "bot", "outcome": []})
-                if status == 200:
-                    self.g.ledger.handoffs_returned += 1
-                else:
-                    self.g.ledger.problem(f"wrap-up answered {status}")
+                await self._hand_back(item["handoff_id"])
         finally:
             await self.http.close()
+
+    async def _hand_back(self, handoff_id: int) -> None:
+        status, body = await self._call("POST", f"/desk/api/handoffs/{handoff_id}/wrap",
+                                        json={"to": "bot", "outcome": []})
+        if status == 200:
+            self.g.ledger.handoffs_returned += 1
+        else:
+            self.g.ledger.problem(f"wrap-up answered {status}: {body}")

@@ -231,6 +231,29 @@
     openStream();
   }
 
+  function messageKey() {
+    const bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // A phone on a weak signal loses connections: the same message (same key) is sent again a few times, and
+  // the server stores it once and answers it with the replies it got the first time.
+  async function postMessage(text) {
+    const url = `/api/conversations/${encodeURIComponent(conversation.conversation_id)}/messages`;
+    const body = JSON.stringify({ text, client_message_id: messageKey() });
+    const headers = { "Content-Type": "application/json", Authorization: `Bearer ${conversation.token}` };
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const response = await fetch(url, { method: "POST", credentials: "omit", headers, body });
+        if ((response.status !== 502 && response.status !== 503) || attempt >= 2) return response;
+      } catch (err) {
+        if (attempt >= 2) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+    }
+  }
+
   async function send(text, shownAs) {
     const trimmed = String(text || "").trim();
     if (!trimmed || busy) return;
@@ -239,12 +262,7 @@
     addUserBubble(shownAs || trimmed);
     try {
       if (!conversation) await startConversation();
-      const response = await fetch(`/api/conversations/${encodeURIComponent(conversation.conversation_id)}/messages`, {
-        method: "POST",
-        credentials: "omit",
-        headers: { "Content-Type": "application/json", Authorization: `Bearer ${conversation.token}` },
-        body: JSON.stringify({ text: trimmed }),
-      });
+      const response = await postMessage(trimmed);
       const body = await response.json().catch(() => ({}));
       if (!response.ok) {
         showError(body.error || words.error);
