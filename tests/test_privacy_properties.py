@@ -6,7 +6,7 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Client
@@ -44,6 +44,7 @@ def test_random_forms_with_a_forged_signature_are_refused(stack: Any, client: Cl
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(body="\x00", extra={})  # PostgreSQL cannot store a NUL: found by the PostgreSQL pass, always tried now
 @given(body=st.text(max_size=300), extra=st.dictionaries(
     st.sampled_from(["NumMedia", "OptOutType", "NumSegments", "MessagingServiceSid", "MediaUrl0"]),
     st.text(max_size=40), max_size=3))

@@ -122,7 +122,8 @@ def parse_inbound(
         account_sid=params["AccountSid"][0],
         from_number=params["From"][0].strip(),
         to_number=params["To"][0].strip(),
-        body=params.get("Body", [""])[0],
+        # NUL has no meaning in a text and PostgreSQL cannot store it: dropped, as the web API does.
+        body=params.get("Body", [""])[0].replace("\x00", ""),
         num_media=num_media,
         num_segments=max(1, _count(params, "NumSegments")),
         opt_out_type=(params.get("OptOutType", [""])[0].strip().upper() or None),
