@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from bot.insights.dimensions import Fact
 
 RISK_LEVELS = ("none", "concern", "urgent", "imminent")
+# What secrets.token_urlsafe makes (and the column holds): anything else is not a conversation of ours.
+_CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # SQLite: how long a write waits for another process's write (the CLI, a purge) before it fails.
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_POOL_SIZE = 15
@@ -186,6 +189,8 @@ class ConversationStore:
 
     async def authorize(self, conversation_id: str, token: str) -> Conversation | None:
         """The conversation if the token is its own; None for unknown ids and wrong tokens alike."""
+        if not _CONVERSATION_ID.fullmatch(conversation_id):
+            return None  # never one of ours (and a NUL in it is an error on PostgreSQL, not a miss)
         async with self.sessions() as session:
             conversation = await session.get(Conversation, conversation_id)
         return conversation if token_matches(conversation, token) else None

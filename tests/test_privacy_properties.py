@@ -58,6 +58,7 @@ def test_signed_random_texts_never_fail(stack: Any, client: Client, body: str, e
 
 
 @SETTINGS
+@example(conversation_id="\x00", auth="Bearer 0")  # a 500 on PostgreSQL once: always tried now
 @given(conversation_id=st.text(max_size=60), auth=st.one_of(
     st.none(), st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80),
     st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=60).map("Bearer {}".format)))
