@@ -199,6 +199,29 @@ def add_desk_users(stack: Stack, names: list[str], role: str = "advocate") -> No
         pool.submit(asyncio.run, add()).result()
 
 
+@contextlib.contextmanager
+def advocate_at_desk(browser: Any, stack: Stack, name: str) -> Iterator[Any]:
+    """A browser page logged in to /desk as a new advocate `name`, on duty; off duty again afterwards."""
+    add_desk_users(stack, [name])
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(stack.url + "/desk")
+    page.wait_for_url("**/desk/login")
+    page.fill("#name", name)
+    page.fill("#password", DESK_PASSWORD)
+    page.click("#login-btn")
+    page.wait_for_url("**/desk")
+    page.wait_for_selector("#live.on", timeout=5_000)
+    if page.get_attribute("#duty", "data-on-duty") != "yes":
+        page.click("#duty")
+        page.wait_for_selector("#duty[data-on-duty=yes]")
+    yield page
+    if page.get_attribute("#duty", "data-on-duty") == "yes":
+        page.click("#duty")
+        page.wait_for_selector("#duty[data-on-duty=no]")
+    context.close()
+
+
 class DeskClient(Client):
     """A logged-in desk: cookies kept like a browser's, the CSRF token sent on every POST."""
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.launcher import Stack
-from tests.conftest import DESK_PASSWORD, add_desk_users
+from tests.conftest import advocate_at_desk
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -109,24 +109,8 @@ def test_spanish_erase_question_has_spanish_buttons(spanish_browser: Any) -> Non
 
 @pytest.fixture
 def advocate(browser: Any, stack: Stack) -> Iterator[Any]:
-    add_desk_users(stack, ["browser-lucia"])
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(stack.url + "/desk")
-    page.wait_for_url("**/desk/login")
-    page.fill("#name", "browser-lucia")
-    page.fill("#password", DESK_PASSWORD)
-    page.click("#login-btn")
-    page.wait_for_url("**/desk")
-    page.wait_for_selector("#live.on", timeout=5_000)
-    if page.get_attribute("#duty", "data-on-duty") != "yes":
-        page.click("#duty")
-        page.wait_for_selector("#duty[data-on-duty=yes]")
-    yield page
-    if page.get_attribute("#duty", "data-on-duty") == "yes":
-        page.click("#duty")
-        page.wait_for_selector("#duty[data-on-duty=no]")
-    context.close()
+    with advocate_at_desk(browser, stack, "browser-lucia") as page:
+        yield page
 
 
 def test_desk_shows_the_language_and_the_advocate_writes_in_it(spanish_browser: Any, advocate: Any) -> None:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bot.launcher import Stack
-from tests.conftest import DESK_PASSWORD, add_desk_users
+from tests.conftest import advocate_at_desk
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -24,24 +24,8 @@ def youth(browser, stack: Stack):
 
 @pytest.fixture
 def advocate(browser, stack: Stack):
-    add_desk_users(stack, ["browser-ana"])
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(stack.url + "/desk")
-    page.wait_for_url("**/desk/login")
-    page.fill("#name", "browser-ana")
-    page.fill("#password", DESK_PASSWORD)
-    page.click("#login-btn")
-    page.wait_for_url("**/desk")
-    page.wait_for_selector("#live.on", timeout=5_000)
-    if page.get_attribute("#duty", "data-on-duty") != "yes":
-        page.click("#duty")
-        page.wait_for_selector("#duty[data-on-duty=yes]")
-    yield page
-    if page.get_attribute("#duty", "data-on-duty") == "yes":
-        page.click("#duty")
-        page.wait_for_selector("#duty[data-on-duty=no]")
-    context.close()
+    with advocate_at_desk(browser, stack, "browser-ana") as page:
+        yield page
 
 
 def _send(page, text: str) -> None:
